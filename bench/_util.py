@@ -1,0 +1,41 @@
+"""Helpers shared by the benchmark scripts: timing, peak memory, writing results."""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> dict:
+    import os
+
+    return {"python": platform.python_version(), "cpus": os.cpu_count(),
+            "machine": platform.machine()}
+
+
+def timed_subprocess(cmd: list[str], cwd: Path | None = None) -> dict:
+    """Run cmd; return wall seconds and the child's peak RSS in MB."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode:
+        sys.exit(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"wall_s": round(wall, 3), "peak_rss_mb": round(max(peak, before) / 1024, 1)}
+
+
+def write_results(name: str, results: dict) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({"machine": machine(), **results}, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    print(f"wrote {path}")
+    return path

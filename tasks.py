@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Bootstrap and run cbt with nothing but git, Python >= 3.11 and pip.
+
+  python3 tasks.py repro [dvc repro args]   # run the pipeline on the embedded local profile
+  python3 tasks.py test [pytest args]       # lint, then run the whole test suite
+  python3 tasks.py sync                     # only install (uv into .tools/, project into .venv/)
+
+uv is installed into .tools/ with pip if it is not on PATH; the project's own dependencies come
+from uv.lock. Everything else a test needs (the S3 server, the teacher's stand-in) is started by
+the tests themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+TOOLS = ROOT / ".tools"
+
+
+def uv() -> str:
+    found = shutil.which("uv")
+    if found:
+        return found
+    local = TOOLS / "bin" / "uv"
+    if not local.exists():
+        print("tasks.py: installing uv into .tools/", flush=True)
+        venv.create(TOOLS, with_pip=True)
+        subprocess.run([str(TOOLS / "bin" / "python"), "-m", "pip", "install", "-q", "uv>=0.5"],
+                       check=True)
+    return str(local)
+
+
+def run(*cmd: str) -> None:
+    code = subprocess.run(cmd, cwd=ROOT).returncode
+    if code:
+        sys.exit(code)
+
+
+def sync() -> None:
+    run(uv(), "sync", "--locked", "--all-packages")
+
+
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] not in {"repro", "test", "sync"}:
+        sys.exit(__doc__)
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    command, rest = argv[0], argv[1:]
+    sync()
+    if command == "repro":
+        run(uv(), "run", "--no-sync", "dvc", "repro", *rest)
+    elif command == "test":
+        run(uv(), "run", "--no-sync", "ruff", "check", ".")
+        run(uv(), "run", "--no-sync", "pytest", *rest)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,2 +1,38 @@
+"""cbt-datagen: teacher data generation and dataset assembly.
+
+  cbt-datagen events      --params params.yaml ...   # seeds -> first-person triggering events
+  cbt-datagen assessments --params params.yaml ...   # events -> worksheet assessments
+  cbt-datagen dataset     --params params.yaml ...   # join, dedup, split, chat examples, report
+
+Each subcommand lives in its own module under cbt_datagen.commands and is imported only when
+it runs, so `--help` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+from cbt_schema.errors import run_cli
+
+# subcommand -> (module under cbt_datagen.commands, one-line help)
+COMMANDS = {
+    "events": ("events", "write first-person triggering events from seeds"),
+    "assessments": ("assessments", "assess events with the ten-distortion worksheet"),
+    "dataset": ("dataset", "join, dedup, split and format chat examples; diversity report"),
+}
+
+
+def _main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="cbt-datagen", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (_, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    args, rest = parser.parse_known_args(argv)
+    module = importlib.import_module(f"cbt_datagen.commands.{COMMANDS[args.command][0]}")
+    return int(module.main(rest) or 0)
+
+
 def main() -> None:
-    raise SystemExit("cbt-datagen: not implemented yet")
+    raise SystemExit(run_cli("cbt-datagen", _main))

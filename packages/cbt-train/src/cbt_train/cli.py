@@ -1,2 +1,79 @@
+"""cbt-train: prepare the base model, fine-tune a LoRA adapter, merge it.
+
+  cbt-train base-model --params params.yaml --out models/base
+  cbt-train train --params params.yaml --train data/splits/train.jsonl \\
+      --test data/splits/test.jsonl --out models/adapter --metrics metrics/train.json
+  cbt-train merge --adapter models/adapter --out models/merged
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from cbt_schema.errors import run_cli
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cbt-train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    base = sub.add_parser("base-model", help="build models/base from params' base_model")
+    base.add_argument("--params", default="params.yaml")
+    base.add_argument("--out", default="models/base")
+
+    train = sub.add_parser("train", help="fine-tune a LoRA adapter on the train split")
+    train.add_argument("--params", default="params.yaml")
+    train.add_argument("--train", default="data/splits/train.jsonl")
+    train.add_argument("--test", default="data/splits/test.jsonl")
+    train.add_argument("--out", default="models/adapter")
+    train.add_argument("--metrics", default="metrics/train.json")
+    train.add_argument("--live", default="dvclive/train", help="dvclive folder (loss plots)")
+    train.add_argument("--checkpoints", default="checkpoints/train",
+                       help="checkpoint folder; a rerun resumes from the last one")
+    train.add_argument("--no-resume", action="store_true", help="ignore existing checkpoints")
+    train.add_argument("--max-steps", type=int, help="override train.max_steps")
+
+    merge = sub.add_parser("merge", help="merge an adapter into its base model")
+    merge.add_argument("--adapter", default="models/adapter")
+    merge.add_argument("--base", help="base model (default: the one the adapter names)")
+    merge.add_argument("--out", default="models/merged")
+    return parser
+
+
+def _main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    from cbt_schema.params import load_params
+
+    if args.command == "base-model":
+        from cbt_train.base_model import prepare_base_model
+
+        params = load_params(args.params)
+        out = prepare_base_model(params.base_model, Path(args.out))
+        print(f"wrote {out}" if params.base_model.source != "hub" else
+              f"base_model.source is hub: {params.base_model.name} is loaded at train time; "
+              f"wrote only {out}/base_model.json")
+        return 0
+    if args.command == "train":
+        from cbt_train.train import TrainPaths, run_training
+
+        params = load_params(args.params)
+        section = params.train
+        if args.max_steps is not None:
+            section = section.model_copy(update={"max_steps": args.max_steps})
+        paths = TrainPaths(train=Path(args.train), test=Path(args.test), out=Path(args.out),
+                           metrics=Path(args.metrics), live=Path(args.live),
+                           checkpoints=Path(args.checkpoints))
+        metrics = run_training(section, params.base.seed, paths, resume=not args.no_resume)
+        print(json.dumps(metrics))
+        return 0
+    from cbt_train.merge import merge_adapter
+
+    out = merge_adapter(Path(args.adapter), Path(args.out), base=args.base)
+    print(f"wrote {out}")
+    return 0
+
+
 def main() -> None:
-    raise SystemExit("cbt-train: not implemented yet")
+    raise SystemExit(run_cli("cbt-train", _main))

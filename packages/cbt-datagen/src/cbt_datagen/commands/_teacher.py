@@ -1,0 +1,93 @@
+"""What the `events` and `assessments` subcommands share: options, checks, the run, the files."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cbt_schema import UserError
+from cbt_schema.params import PipelineParams, TeacherParams
+
+WORK_DIR = ".cache/datagen"
+
+
+class TooManyQuarantined(UserError):
+    """The run finished and wrote its files, but more replies than allowed were quarantined."""
+
+    exit_code = 1
+
+
+def add_common(parser: argparse.ArgumentParser, stage: str) -> None:
+    parser.add_argument("--params", default="params.yaml", help="params file")
+    parser.add_argument("--out", default=f"data/generated/{stage}.jsonl")
+    parser.add_argument("--quarantine", default=f"data/generated/{stage}.quarantine.jsonl",
+                        help="replies that never validated, with their raw text")
+    parser.add_argument("--metrics", default=f"metrics/datagen_{stage}.json")
+    parser.add_argument("--work-dir", default=WORK_DIR,
+                        help="resume log of paid replies (kept outside DVC outputs)")
+    parser.add_argument("-n", "--limit", type=int, help="only the first N inputs")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def key_params(params: PipelineParams, max_tokens: int) -> dict[str, Any]:
+    """The params that change what the teacher writes, so they go into every request id."""
+    t = params.teacher
+    keys: dict[str, Any] = {"max_tokens": max_tokens, "temperature": t.temperature,
+                            "top_p": t.top_p}
+    if t.provider in ("local", "openai-compatible"):
+        keys |= {"repetition_penalty": t.repetition_penalty, "seed": params.base.seed}
+    return keys
+
+
+@dataclass
+class Stage:
+    name: str
+    reply_model: type
+    prompt_path: str
+    few_shot: int
+    max_tokens: int
+    build: Callable[..., Any]
+    quality: Callable[[list[Any]], dict[str, float]]
+
+
+def run(args: argparse.Namespace, params: PipelineParams, stage: Stage,
+        items: Sequence[tuple[str, str]] | Callable[[Any], Sequence[tuple[str, str]]]) -> int:
+    """Price check, prompt, provider (key check), generate, write outputs and metrics."""
+    from cbt_datagen.costs import price_for
+    from cbt_datagen.engine import StageSpec, run_stage
+    from cbt_datagen.prompts import load_prompt
+    from cbt_datagen.providers.factory import make_provider
+    from cbt_schema.jsonl import write_json, write_jsonl
+
+    teacher: TeacherParams = params.teacher
+    price = price_for(teacher.model, teacher.prices, source=args.params)
+    prompt = load_prompt(stage.prompt_path, stage.few_shot)
+    work = list(items(prompt) if callable(items) else items)
+    if args.limit is not None:
+        work = work[: max(0, args.limit)]
+    spec = StageSpec(stage=stage.name, reply_model=stage.reply_model, prompt=prompt,
+                     max_tokens=stage.max_tokens, build=stage.build,
+                     key_params=key_params(params, stage.max_tokens))
+    work_dir = Path(args.work_dir)
+    provider = make_provider(teacher, seed=params.base.seed, state_dir=work_dir)
+    result = run_stage(provider, spec, work, work_path=work_dir / f"{stage.name}.jsonl",
+                       max_attempts=teacher.max_attempts, price=price,
+                       batch=teacher.provider == "anthropic-batch",
+                       progress=not args.no_progress)
+    write_jsonl(args.out, result.records)
+    write_jsonl(args.quarantine, result.quarantined)
+    metrics = {**result.metrics, "quality": stage.quality(result.records)}
+    write_json(args.metrics, {stage.name: metrics})
+    m = result.metrics
+    print(f"{stage.name}: {m['succeeded']} written to {args.out} ({m['resumed']} resumed, "
+          f"{m['repaired']} repaired), {m['quarantined']} quarantined to {args.quarantine}, "
+          f"${m['cost_usd']:.4f}")
+    if result.quarantined_fraction > teacher.max_quarantined_fraction:
+        raise TooManyQuarantined(
+            f"{m['quarantined']} of {m['requested']} {stage.name} quarantined "
+            f"({result.quarantined_fraction:.0%} > teacher.max_quarantined_fraction "
+            f"{teacher.max_quarantined_fraction:.0%}); see {args.quarantine}")
+    return 0

@@ -1,0 +1,47 @@
+"""cbt-datagen assessments: events -> ten-distortion worksheet assessments (AssessmentRecord).
+
+  cbt-datagen assessments --params params.yaml --events data/generated/events.jsonl \\
+      --out data/generated/assessments.jsonl --metrics metrics/datagen_assessments.json
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from cbt_datagen.commands._teacher import Stage, add_common, run
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="cbt-datagen assessments", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", default="data/generated/events.jsonl",
+                        help="events JSONL (cbt-datagen events)")
+    add_common(parser, "assessments")
+    args = parser.parse_args(argv)
+
+    from pathlib import Path
+
+    from cbt_datagen.prompts import examples_path, load_examples
+    from cbt_datagen.quality import assessment_quality
+    from cbt_schema import Assessment, AssessmentRecord, Event, Provenance, UserError
+    from cbt_schema.jsonl import read_jsonl
+    from cbt_schema.params import load_params
+
+    params = load_params(args.params)
+    events = read_jsonl(args.events, Event)
+    if not events:
+        raise UserError(f"{args.events}: no events in the file")
+    section = params.assessments
+    shown = load_examples(examples_path(Path(section.prompt)), section.few_shot)
+    example_texts = [t for ex in shown for f in ex.assessment.findings
+                     for t in (f.thought, f.challenge)]
+
+    def build(key: str, event_id: str, assessment: Assessment,
+              prov: Provenance) -> AssessmentRecord:
+        return AssessmentRecord(id=f"assessment-{key[:16]}", event_id=event_id,
+                                assessment=assessment, provenance=prov)
+
+    stage = Stage(name="assessments", reply_model=Assessment, prompt_path=section.prompt,
+                  few_shot=section.few_shot, max_tokens=section.max_tokens, build=build,
+                  quality=lambda recs: assessment_quality(recs, example_texts))
+    return run(args, params, stage, lambda prompt: [(e.id, prompt.user(e)) for e in events])

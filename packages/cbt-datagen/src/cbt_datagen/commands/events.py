@@ -1,0 +1,38 @@
+"""cbt-datagen events: seeds -> first-person triggering events (cbt_schema.Event).
+
+  cbt-datagen events --params params.yaml --seeds data/seeds.jsonl \\
+      --out data/generated/events.jsonl --metrics metrics/datagen_events.json
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from cbt_datagen.commands._teacher import Stage, add_common, run
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="cbt-datagen events", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", default="data/seeds.jsonl", help="seeds JSONL (cbt-seeds)")
+    add_common(parser, "events")
+    args = parser.parse_args(argv)
+
+    from cbt_datagen.quality import event_quality
+    from cbt_schema import Event, EventDraft, Provenance, Seed, UserError
+    from cbt_schema.jsonl import read_jsonl
+    from cbt_schema.params import load_params
+
+    params = load_params(args.params)
+    seeds = read_jsonl(args.seeds, Seed)
+    if not seeds:
+        raise UserError(f"{args.seeds}: no seeds in the file")
+
+    def build(key: str, seed_id: str, draft: EventDraft, prov: Provenance) -> Event:
+        return Event(id=f"event-{key[:16]}", seed_id=seed_id, situation=draft.situation,
+                     reaction=draft.reaction, provenance=prov)
+
+    stage = Stage(name="events", reply_model=EventDraft, prompt_path=params.events.prompt,
+                  few_shot=params.events.few_shot, max_tokens=params.events.max_tokens,
+                  build=build, quality=event_quality)
+    return run(args, params, stage, lambda prompt: [(s.id, prompt.user(s)) for s in seeds])

@@ -1,0 +1,253 @@
+"""The generation engine: requests in, validated records out, resumable and costed.
+
+    spec = StageSpec(stage="events", reply_model=EventDraft, prompt=prompt, max_tokens=200,
+                     build=make_event, key_params={...})
+    result = run_stage(provider, spec, items, work_path=..., max_attempts=3, price=price)
+
+Items are (item_id, user message) pairs in the order the output must have. Each gets a stable
+key (provider, model, prompt sha256, item id, user message hash, key_params). Replies are
+validated against spec.reply_model; an invalid one is asked again with the errors fed back,
+up to max_attempts, and then quarantined. Every paid reply is logged first (see worklog), so a
+rerun, a crash or a larger N never pays for the same reply twice. Providers deliver replies in
+any order; the output follows the order of `items`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from cbt_datagen.costs import add_usage, cost_usd
+from cbt_datagen.prompts import Prompt, schema_for
+from cbt_datagen.providers.base import GenReply, GenRequest, Provider
+from cbt_datagen.validate import check_reply, repair_message
+from cbt_datagen.worklog import LoggedReply, WorkLog, attempt_id, load_log, request_key
+from cbt_schema import Provenance, QuarantinedReply, Usage
+from cbt_schema.params import Price
+
+# (key, item_id, validated reply, provenance) -> the output record (Event, AssessmentRecord)
+BuildRecord = Callable[[str, str, Any, Provenance], BaseModel]
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    stage: str
+    reply_model: type[BaseModel]
+    prompt: Prompt
+    max_tokens: int
+    build: BuildRecord
+    key_params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StageResult:
+    records: list[BaseModel]
+    quarantined: list[QuarantinedReply]
+    metrics: dict[str, Any]
+
+    @property
+    def quarantined_fraction(self) -> float:
+        return len(self.quarantined) / max(1, self.metrics["requested"])
+
+
+@dataclass
+class _State:
+    item_id: str
+    user: str
+    replies: list[LoggedReply] = field(default_factory=list)
+    transport_failures: int = 0
+    last_error: str = ""
+
+    def valid(self) -> LoggedReply | None:
+        return next((r for r in self.replies if r.valid), None)
+
+    def finished(self, max_attempts: int) -> bool:
+        return self.valid() is not None or len(self.replies) >= max_attempts
+
+    def tries(self) -> int:
+        return len(self.replies) + self.transport_failures
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class _Run:
+    def __init__(self, provider: Provider, spec: StageSpec, items: Sequence[tuple[str, str]],
+                 work_path: Path, max_attempts: int, price: Price, batch: bool,
+                 progress: bool) -> None:
+        self.provider, self.spec, self.max_attempts = provider, spec, max_attempts
+        self.price, self.batch = price, batch
+        self.schema = schema_for(spec.reply_model)
+        self.order: list[str] = []
+        self.states: dict[str, _State] = {}
+        for item_id, user in items:
+            key = request_key(provider=provider.name, model=provider.model,
+                              prompt_sha256=spec.prompt.sha256, item_id=item_id,
+                              user_sha256=_sha(user), params=spec.key_params)
+            if key not in self.states:
+                self.order.append(key)
+                self.states[key] = _State(item_id, user)
+        for key, replies in load_log(work_path, set(self.states)).items():
+            self.states[key].replies = replies
+        self.resumed = sum(s.finished(max_attempts) for s in self.states.values())
+        self.log = WorkLog(work_path)
+        self.by_request: dict[str, str] = {}
+        self.new_replies = 0
+        self.spent = 0.0
+        self.bar = _bar(spec.stage, len(self.order), self.resumed, progress)
+
+    def request(self, key: str) -> GenRequest:
+        state = self.states[key]
+        messages: list[dict[str, str]] = [{"role": "user", "content": state.user}]
+        if state.replies:
+            last = state.replies[-1]
+            messages += [{"role": "assistant", "content": last.raw or "(empty reply)"},
+                         {"role": "user", "content": repair_message(last.errors)}]
+        rid = attempt_id(key, len(state.replies) + 1)
+        self.by_request[rid] = key
+        return GenRequest(id=rid, item_id=state.item_id, system=self.spec.prompt.system,
+                          messages=tuple(messages), schema=self.schema,
+                          schema_name=self.spec.reply_model.__name__,
+                          max_tokens=self.spec.max_tokens)
+
+    def on_reply(self, reply: GenReply) -> None:
+        key = self.by_request.pop(reply.request_id, None)
+        if key is None:
+            return  # not ours, or a duplicate delivery: never counted twice
+        state = self.states[key]
+        if reply.error is not None or reply.text is None:
+            state.transport_failures += 1
+            state.last_error = reply.error or "no reply text"
+            if state.tries() >= self.max_attempts:
+                self.bar.update(1)
+            return
+        _, errors = check_reply(reply, self.spec.reply_model, self.spec.max_tokens)
+        cost = cost_usd(reply.usage, self.price, batch=self.batch)
+        logged = LoggedReply(key=key, item_id=state.item_id, attempt=len(state.replies) + 1,
+                             request_id=reply.request_id, raw=reply.text,
+                             stop_reason=reply.stop_reason, errors=errors, usage=reply.usage,
+                             cost_usd=cost)
+        self.log.append(logged)
+        state.replies.append(logged)
+        self.new_replies += 1
+        self.spent += cost
+        if state.finished(self.max_attempts):
+            self.bar.update(1)
+        self.bar.set_postfix_str(f"${self.spent:.4f}", refresh=False)
+
+    def pending(self) -> list[str]:
+        return [k for k in self.order if not self.states[k].finished(self.max_attempts)
+                and self.states[k].tries() < self.max_attempts]
+
+    async def run(self) -> None:
+        try:
+            while keys := self.pending():
+                requests = [self.request(k) for k in keys]
+                await self.provider.generate(requests, self.on_reply)
+                for rid in [r.id for r in requests if r.id in self.by_request]:
+                    self.on_reply(GenReply(request_id=rid, text=None,
+                                           error="the provider returned no reply"))
+        finally:
+            self.log.close()
+            self.bar.close()
+
+    def result(self, wall_s: float) -> StageResult:
+        records: list[BaseModel] = []
+        quarantined: list[QuarantinedReply] = []
+        usage, cost, repaired, first_try = Usage(), 0.0, 0, 0
+        for key in self.order:
+            state = self.states[key]
+            for r in state.replies:
+                usage, cost = add_usage(usage, r.usage), cost + r.cost_usd
+            good = state.valid()
+            if good is not None:
+                reply = self.spec.reply_model.model_validate_json(_json(good.raw))
+                prov = Provenance(
+                    request_id=key, provider=self.provider.name, model=self.provider.model,
+                    prompt_id=self.spec.prompt.prompt_id, prompt_sha256=self.spec.prompt.sha256,
+                    attempts=good.attempt,
+                    usage=_sum_usage(state.replies[:good.attempt]),
+                    cost_usd=round(sum(r.cost_usd for r in state.replies[:good.attempt]), 8))
+                records.append(self.spec.build(key, state.item_id, reply, prov))
+                repaired += good.attempt > 1
+                first_try += good.attempt == 1
+            elif state.replies:
+                last = state.replies[-1]
+                quarantined.append(QuarantinedReply(
+                    request_id=key, item_id=state.item_id, stage=self.spec.stage, raw=last.raw,
+                    errors=last.errors, attempts=len(state.replies)))
+            else:
+                quarantined.append(QuarantinedReply(
+                    request_id=key, item_id=state.item_id, stage=self.spec.stage, raw="",
+                    errors=[f"transport: {state.last_error}"], attempts=state.tries()))
+        n = len(self.order)
+        metrics = {
+            "requested": n, "resumed": self.resumed, "succeeded": len(records),
+            "repaired": repaired, "quarantined": len(quarantined),
+            "quarantined_fraction": round(len(quarantined) / max(1, n), 4),
+            "valid_first_try_fraction": round(first_try / max(1, n), 4),
+            "tokens": {"input": usage.input_tokens, "output": usage.output_tokens,
+                       "cache_read": usage.cache_read_input_tokens,
+                       "cache_write": usage.cache_creation_input_tokens},
+            "cost_usd": round(cost, 6),
+            "this_run": {"replies": self.new_replies, "cost_usd": round(self.spent, 6),
+                         "wall_s": round(wall_s, 3),
+                         "requests_per_second": round(self.new_replies / wall_s, 3)
+                         if wall_s > 0 else 0.0},
+            "provider": self.provider.name, "model": self.provider.model,
+            "prompt_id": self.spec.prompt.prompt_id, "prompt_sha256": self.spec.prompt.sha256,
+        }
+        return StageResult(records, quarantined, metrics)
+
+
+def _json(raw: str) -> str:
+    from cbt_datagen.validate import extract_json
+
+    return extract_json(raw)
+
+
+def _sum_usage(replies: Sequence[LoggedReply]) -> Usage:
+    total = Usage()
+    for r in replies:
+        total = add_usage(total, r.usage)
+    return total
+
+
+def _bar(stage: str, total: int, initial: int, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, desc=stage, unit="rec", file=sys.stderr,
+                disable=not enabled, dynamic_ncols=True, mininterval=0.5)
+
+
+async def run_stage_async(provider: Provider, spec: StageSpec, items: Sequence[tuple[str, str]],
+                          *, work_path: str | Path, max_attempts: int, price: Price,
+                          batch: bool = False, progress: bool = True) -> StageResult:
+    """Generate one record per item (or quarantine it); see the module docstring."""
+    start = time.perf_counter()
+    run = _Run(provider, spec, items, Path(work_path), max_attempts, price, batch, progress)
+    await run.run()
+    return run.result(time.perf_counter() - start)
+
+
+def run_stage(provider: Provider, spec: StageSpec, items: Sequence[tuple[str, str]],
+              **kwargs: Any) -> StageResult:
+    """Synchronous wrapper: runs the stage and closes the provider."""
+
+    async def go() -> StageResult:
+        try:
+            return await run_stage_async(provider, spec, items, **kwargs)
+        finally:
+            await provider.aclose()
+
+    return asyncio.run(go())
+

@@ -1,0 +1,132 @@
+"""Claude through the Messages API: forced-tool structured output, prompt caching, async.
+
+Structured output: one tool whose input_schema is the reply's pydantic JSON schema, forced with
+tool_choice, so the reply is the tool's input. Prompt caching: cache_control on the system prompt
+(the tool definition comes before it, so both are cached). Retries on 429/529/5xx and timeouts
+are the SDK's own (it honours retry-after-ms, then retry-after). The key comes only from
+ANTHROPIC_API_KEY and is never logged. The anthropic SDK is imported only when a provider is made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+from cbt_datagen.providers._common import deliver, gather_bounded
+from cbt_datagen.providers.base import GenReply, GenRequest, OnReply
+from cbt_schema import Usage, UserError
+from cbt_schema.params import TeacherParams
+
+SDK_MAX_RETRIES = 4
+FATAL_STATUS = {400, 401, 403, 404, 413}
+
+
+def api_key() -> str:
+    """ANTHROPIC_API_KEY, or one clear line before any request is made."""
+    key = os.environ.get("ANTHROPIC_API_KEY", "").strip()
+    if not key:
+        raise UserError("teacher.provider is anthropic but ANTHROPIC_API_KEY is not set "
+                        "(export it in the environment; it is never read from files)")
+    return key
+
+
+def make_client(teacher: TeacherParams, max_retries: int = SDK_MAX_RETRIES) -> Any:
+    import anthropic
+
+    return anthropic.AsyncAnthropic(
+        api_key=api_key(), base_url=teacher.base_url or None, timeout=teacher.timeout_s,
+        max_retries=max_retries,
+        http_client=anthropic.DefaultAsyncHttpxClient(
+            limits=_limits(teacher.max_concurrency)))
+
+
+def _limits(concurrency: int) -> Any:
+    import httpx2
+
+    return httpx2.Limits(max_connections=max(concurrency, 1) + 4,
+                         max_keepalive_connections=max(concurrency, 1) + 4)
+
+
+def message_params(req: GenRequest, teacher: TeacherParams, model: str) -> dict[str, Any]:
+    """The body of one Messages API request (also a batch request's `params`)."""
+    system: list[dict[str, Any]] = [{"type": "text", "text": req.system}]
+    if teacher.prompt_caching:
+        system[0]["cache_control"] = {"type": "ephemeral"}
+    params: dict[str, Any] = {
+        "model": model, "max_tokens": req.max_tokens, "system": system,
+        "messages": [dict(m) for m in req.messages],
+        "tools": [{"name": req.schema_name, "input_schema": req.schema,
+                   "description": f"Record the answer as a {req.schema_name}."}],
+        "tool_choice": {"type": "tool", "name": req.schema_name},
+        "temperature": teacher.temperature,
+    }
+    if teacher.top_p < 1.0:  # recent models refuse temperature and top_p together
+        params["top_p"] = teacher.top_p
+    return params
+
+
+def usage_of(usage: Any) -> Usage:
+    return Usage(input_tokens=usage.input_tokens or 0, output_tokens=usage.output_tokens or 0,
+                 cache_read_input_tokens=usage.cache_read_input_tokens or 0,
+                 cache_creation_input_tokens=usage.cache_creation_input_tokens or 0)
+
+
+def reply_from_message(request_id: str, message: Any, tool_name: str) -> GenReply:
+    """The forced tool's input as JSON text; the text blocks if the model wrote none."""
+    text: str | None = None
+    for block in message.content:
+        if block.type == "tool_use" and block.name == tool_name:
+            text = json.dumps(block.input, ensure_ascii=False)
+            break
+    if text is None:
+        text = "".join(getattr(b, "text", "") for b in message.content if b.type == "text")
+    return GenReply(request_id=request_id, text=text, usage=usage_of(message.usage),
+                    stop_reason=message.stop_reason)
+
+
+def is_fatal(exc: BaseException) -> bool:
+    """Errors that would fail every request the same way: stop the run, do not quarantine."""
+    status = getattr(exc, "status_code", None)
+    return status in FATAL_STATUS
+
+
+class AnthropicProvider:
+    """Concurrent Messages API calls, at most teacher.max_concurrency in flight."""
+
+    name = "anthropic"
+
+    def __init__(self, teacher: TeacherParams) -> None:
+        self.teacher = teacher
+        self.model = teacher.model
+        self.client = make_client(teacher)
+
+    async def _one(self, req: GenRequest, sem: asyncio.Semaphore, *, on_reply: OnReply) -> None:
+        params = message_params(req, self.teacher, self.model)
+        body = {k: params.pop(k) for k in ("temperature", "top_p") if k in params}
+        async with sem:
+            try:
+                message = await self.client.messages.create(
+                    **params, extra_body=body, extra_headers={"X-Request-Id": req.id})
+                reply = reply_from_message(req.id, message, req.schema_name)
+            except Exception as exc:
+                if is_fatal(exc):
+                    raise UserError(f"teacher {self.model}: {_describe(exc)}") from None
+                reply = GenReply(request_id=req.id, text=None, error=_describe(exc))
+        await deliver(on_reply, reply)
+
+    async def generate(self, requests: Sequence[GenRequest], on_reply: OnReply) -> None:
+        await gather_bounded([partial(self._one, r, on_reply=on_reply) for r in requests],
+                             self.teacher.max_concurrency)
+
+    async def aclose(self) -> None:
+        await self.client.close()
+
+
+def _describe(exc: BaseException) -> str:
+    status = getattr(exc, "status_code", None)
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}{f' {status}' if status else ''}: {message}"[:500]

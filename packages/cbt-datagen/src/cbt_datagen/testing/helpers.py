@@ -1,0 +1,52 @@
+"""Helpers for tests and benchmarks: seeds, a params file for a loopback teacher, the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cbt_schema import Seed
+
+HAIKU = "claude-3-haiku-20240307"
+PRICES = {HAIKU: {"input": 0.25, "output": 1.25, "cache_write": 0.30, "cache_read": 0.03,
+                  "batch_discount": 0.5},
+          "local-model": {"input": 0.0, "output": 0.0}}
+
+
+def make_seeds(n: int) -> list[Seed]:
+    """n distinct, deterministic seeds."""
+    emotions = ["shame", "anxiety", "anger", "guilt", "loneliness"]
+    jobs = ["nurse", "teacher", "plumber", "accountant", "student", "chef"]
+    seeds = []
+    for i in range(n):
+        fields = dict(sex="female" if i % 2 else "male", age=18 + i % 60,
+                      occupation=jobs[i % len(jobs)],
+                      relationship_status=("single", "married")[i // 60 % 2],
+                      emotion=emotions[i % len(emotions)])
+        if i >= 120:
+            fields["occupation"] += f" {i}"
+        seeds.append(Seed(id=Seed.make_id(**fields), **fields))
+    return seeds
+
+
+def write_params(path: Path, prompts: Path, url: str | None = None, **teacher: Any) -> Path:
+    """A params.yaml for a Claude-like teacher at url (anthropic provider by default)."""
+    section = {"provider": "anthropic", "model": HAIKU, "base_url": url, "max_concurrency": 8,
+               "max_attempts": 3, "timeout_s": 5, "temperature": 1.0, "top_p": 1.0,
+               "prices": PRICES, "max_quarantined_fraction": 0.5, **teacher}
+    params = {"base": {"seed": 7}, "teacher": section,
+              "events": {"prompt": str(prompts / "event.j2"), "max_tokens": 400},
+              "assessments": {"prompt": str(prompts / "assessment.j2"), "max_tokens": 1500,
+                              "few_shot": 5}}
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+def cli(*argv: str) -> int:
+    """Run `cbt-datagen argv... --no-progress` in-process; returns the exit status."""
+    from cbt_datagen.cli import _main
+    from cbt_schema.errors import run_cli
+
+    return run_cli("cbt-datagen", _main, [*argv, "--no-progress"])

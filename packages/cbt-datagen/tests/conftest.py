@@ -1,0 +1,66 @@
+"""Fixtures for cbt-datagen: loopback teacher servers, the API key, a project directory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cbt_datagen.testing.anthropic_server import AnthropicServer
+from cbt_datagen.testing.helpers import make_seeds
+from cbt_datagen.testing.openai_server import OpenAIServer
+from cbt_schema.jsonl import write_jsonl
+
+ROOT = Path(__file__).resolve().parents[3]
+KEY = "sk-ant-test-0123456789"
+
+
+@pytest.fixture
+def anthropic_server() -> Iterator[Callable[..., AnthropicServer]]:
+    """Start AnthropicServer(**options) on loopback (key KEY); all are stopped afterwards."""
+    started: list[AnthropicServer] = []
+
+    def start(**options: Any) -> AnthropicServer:
+        options.setdefault("api_key", KEY)
+        server = AnthropicServer(**options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def openai_server() -> Iterator[Callable[..., OpenAIServer]]:
+    started: list[OpenAIServer] = []
+
+    def start(**options: Any) -> OpenAIServer:
+        server = OpenAIServer(**options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def api_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    return KEY
+
+
+@pytest.fixture
+def prompts() -> Path:
+    return ROOT / "prompts"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory with 12 seeds in data/seeds.jsonl; cwd is set to it."""
+    write_jsonl(tmp_path / "data/seeds.jsonl", make_seeds(12))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

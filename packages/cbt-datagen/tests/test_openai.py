@@ -1,0 +1,69 @@
+"""The openai-compatible provider against a loopback chat-completions server."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cbt_datagen.engine import StageSpec, run_stage
+from cbt_datagen.prompts import load_prompt
+from cbt_datagen.providers.openai_compat import OpenAICompatibleProvider, parse_completion
+from cbt_datagen.testing.helpers import PRICES, cli, write_params
+from cbt_datagen.testing.replies import Fault, always, rate_faults
+from cbt_schema import Assessment, AssessmentRecord, QuarantinedReply, UserError
+from cbt_schema.jsonl import read_jsonl
+from cbt_schema.params import Price, TeacherParams
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_events_and_assessments_through_the_cli(openai_server, project, prompts,
+                                                monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-open-123")
+    server = openai_server(faults=rate_faults(0.25, list(Fault)), slow_s=0.6)
+    write_params(project / "params.yaml", prompts, server.url + "/v1",
+                 provider="openai-compatible", model="local-model", timeout_s=0.3,
+                 repetition_penalty=1.1)
+    assert cli("events") == 0
+    assert cli("assessments") == 0
+    records = read_jsonl(project / "data/generated/assessments.jsonl", AssessmentRecord)
+    quarantined = read_jsonl(project / "data/generated/assessments.quarantine.jsonl",
+                             QuarantinedReply)
+    events = (project / "data/generated/events.jsonl").read_text().count("\n")
+    assert len(records) + len(quarantined) == events >= 10
+    assert [r.event_id for r in records] == [
+        e for e in (json.loads(line)["id"] for line in
+                    (project / "data/generated/events.jsonl").read_text().splitlines())
+        if e in {r.event_id for r in records}]
+    body = server.bodies[0]
+    assert body["seed"] == 7 and body["repetition_penalty"] == 1.1
+    assert body["messages"][0]["role"] == "system"
+    assert body["response_format"]["json_schema"]["name"] in ("EventDraft", "Assessment")
+    assert {s.authorization for s in server.seen} == {"Bearer sk-open-123"}
+    metrics = json.loads((project / "metrics/datagen_assessments.json").read_text())
+    assert metrics["assessments"]["cost_usd"] == 0.0
+
+
+def test_garbage_is_quarantined(openai_server, tmp_path) -> None:
+    server = openai_server(faults=always(Fault.INVALID_JSON))
+    teacher = TeacherParams(provider="openai-compatible", model="local-model",
+                            base_url=server.url + "/v1")
+    spec = StageSpec("assessments", Assessment, load_prompt(ROOT / "prompts/assessment.j2"),
+                     600, lambda k, i, r, p: AssessmentRecord(id=k, event_id=i, assessment=r,
+                                                              provenance=p))
+    result = run_stage(OpenAICompatibleProvider(teacher), spec, [("e1", "x"), ("e2", "y")],
+                       work_path=tmp_path / "w.jsonl", max_attempts=2,
+                       price=Price(**PRICES["local-model"]), progress=False)
+    assert result.metrics["quarantined"] == 2
+    assert all(q.raw.startswith("Sure! Here is") for q in result.quarantined)
+    assert all("not valid JSON" in q.errors[0] for q in result.quarantined)
+
+
+def test_missing_base_url_and_usage_parsing() -> None:
+    with pytest.raises(UserError, match=r"teacher\.base_url: required"):
+        OpenAICompatibleProvider(TeacherParams(provider="openai-compatible", model="m"))
+    reply = parse_completion("r", {"choices": [{"finish_reason": "length", "message": {
+        "content": "{"}}], "usage": {"prompt_tokens": 100, "completion_tokens": 7,
+                                     "prompt_tokens_details": {"cached_tokens": 60}}})
+    assert reply.stop_reason == "max_tokens"
+    assert (reply.usage.input_tokens, reply.usage.cache_read_input_tokens) == (40, 60)

@@ -28,6 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", default="metrics/data.json")
     p.add_argument("--plots", default="plots/data", help="folder for plot tables and the PNG")
     p.add_argument("--tokenizer", help="override dataset.tokenizer ('' skips token counts)")
+    p.add_argument("--figure", action=argparse.BooleanOptionalAction, default=True,
+                   help="render PLOTS/summary.png (default: yes)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bars on stderr (default: when it is a terminal)")
     return p
@@ -97,7 +99,10 @@ def main(argv: list[str]) -> int:
             "mode": cfg.near_duplicates, "exact": len(dedup.exact),
             "near_pairs": len(dedup.pairs), "near_clusters": len(clusters),
             "near_records": sum(len(c) - 1 for c in clusters), "lsh_candidates":
-            dedup.candidates, "dropped": len(dropped), "kept": len(kept)},
+            dedup.candidates, "lsh_bands": dedup.bands, "lsh_rows": dedup.rows,
+            "lsh_miss_probability_at_threshold": round(
+                dedup.miss_probability(cfg.near_duplicate_threshold), 4),
+            "dropped": len(dropped), "kept": len(kept)},
         "split": {"train": len(split.train), "test": len(split.test), "test_target": test_n,
                   "test_fraction": round(len(split.test) / len(kept), 4),
                   "emotions": len({samples[i].emotion for i in kept}),
@@ -126,17 +131,18 @@ def main(argv: list[str]) -> int:
     plots = Path(args.plots)
     for name, rows in report.tables.items():
         write_csv(plots / f"{name}.csv", rows)
-    from cbt_datagen.dataset.figure import render_figure
+    if args.figure:
+        from cbt_datagen.dataset.figure import render_figure
 
-    render_figure(report, plots / "summary.png",
-                  f"cbt dataset: {len(kept)} records ({len(split.train)} train / "
-                  f"{len(split.test)} test), {len(dedup.exact)} exact and "
-                  f"{metrics['duplicates']['near_records']} near duplicates, "
-                  f"{len(joined.excluded)} excluded\n"
-                  + (f"tokens per example: min {metrics['tokens']['min']}, median "
-                     f"{metrics['tokens']['median']}, max {metrics['tokens']['max']}; "
-                     f"{len(over)} over train.max_length {max_length}" if tokens.counts
-                     else f"token counts {tokens.note}"))
+        render_figure(report, plots / "summary.png",
+                      f"cbt dataset: {len(kept)} records ({len(split.train)} train / "
+                      f"{len(split.test)} test), {len(dedup.exact)} exact and "
+                      f"{metrics['duplicates']['near_records']} near duplicates, "
+                      f"{len(joined.excluded)} excluded\n"
+                      + (f"tokens per example: min {metrics['tokens']['min']}, median "
+                         f"{metrics['tokens']['median']}, max {metrics['tokens']['max']}; "
+                         f"{len(over)} over train.max_length {max_length}" if tokens.counts
+                         else f"token counts {tokens.note}"))
     if not tokens.counts:
         _log(f"token counts {tokens.note}")
     elif over:

@@ -53,14 +53,14 @@ def stratified_group_split(groups: Sequence[Sequence[int]], strata: Sequence[str
                            ids: Sequence[str], test_n: int, seed: int) -> Split:
     """groups: record indices (each record in one group); strata[i], ids[i] per record.
 
-    A group belongs to the stratum of its first record. Within each stratum, groups are taken
-    in seeded order while they fit that stratum's quota; any shortfall is then filled from
-    the remaining groups of all strata.
+    A group belongs to the stratum of its record with the smallest id. Within each stratum,
+    groups are taken in seeded order while they fit that stratum's quota; any shortfall is
+    then filled from the remaining groups of all strata.
     """
     rng = random.Random(seed)
     by_stratum: dict[str, list[Sequence[int]]] = defaultdict(list)
     for g in sorted(groups, key=lambda g: min(ids[i] for i in g)):
-        by_stratum[strata[g[0]]].append(g)
+        by_stratum[strata[min(g, key=ids.__getitem__)]].append(g)
     sizes = {k: sum(len(g) for g in v) for k, v in by_stratum.items()}
     quotas = _quotas(sizes, test_n, rng)
     test: list[int] = []

@@ -6,12 +6,15 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # helper modules next to the tests
+from s3server import S3Server, seaweed_s3  # noqa: E402
+
 COPIED = ["dvc.yaml", "params.yaml", "conf", "prompts", "packages", ".dvcignore", "scripts"]
 
 
@@ -29,7 +32,11 @@ def _env() -> dict[str, str]:
 @pytest.fixture
 def pipeline_repo(tmp_path: Path) -> Path:
     """A fresh git + DVC repo holding this project's pipeline files (no data, no cache)."""
-    repo = tmp_path / "repo"
+    return make_pipeline_repo(tmp_path / "repo")
+
+
+def make_pipeline_repo(repo: Path) -> Path:
+    """Build the repo of `pipeline_repo` at `repo` (also for module-scoped fixtures)."""
     repo.mkdir()
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "tests")
     for name in COPIED:
@@ -61,3 +68,10 @@ def _runner(repo: Path) -> Callable[..., subprocess.CompletedProcess]:
 @pytest.fixture
 def run_in(pipeline_repo: Path) -> Callable[..., subprocess.CompletedProcess]:
     return _runner(pipeline_repo)
+
+
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A real S3 server (SeaweedFS `weed mini`) on loopback with its own keys and a bucket."""
+    with seaweed_s3(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server

@@ -1,0 +1,116 @@
+"""Selective reruns: an edit reruns exactly the stages downstream of what it touched.
+
+The pipeline is copied to a temp git + DVC repo; heavy stages get stand-in commands (see
+tests/fake_pipeline.py; seeds runs for real), the whole pipeline is reproduced once and locked,
+and then each test edits one thing and runs a real `dvc repro`. Expected sets come from the
+stage graph DVC resolves from dvc.yaml, so the tests follow the stages as they are added and
+skip, saying why, while a stage they need is not there yet.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, _env, make_pipeline_repo
+from fake_pipeline import StageInfo, downstream, fake_heavy_stages, load_stages, ran, reads_param
+
+pytestmark = pytest.mark.slow
+
+
+def _runner(repo: Path) -> Callable[..., subprocess.CompletedProcess]:
+    def run(*cmd: str) -> subprocess.CompletedProcess:
+        proc = subprocess.run(cmd, cwd=repo, env=_env(), capture_output=True, text=True)
+        assert proc.returncode == 0, f"{' '.join(cmd)}:\n{proc.stdout}\n{proc.stderr}"
+        return proc
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def locked_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The pipeline with stand-ins for heavy stages, reproduced once, committed with dvc.lock."""
+    repo = make_pipeline_repo(tmp_path_factory.mktemp("selective") / "repo")
+    fake_heavy_stages(repo)
+    run = _runner(repo)
+    first = run("dvc", "repro")
+    assert ran(first.stdout) == set(load_stages(repo)), first.stdout
+    run("git", "add", "-A")
+    run("git", "commit", "-qm", "locked")
+    return repo
+
+
+@pytest.fixture
+def locked(locked_template: Path, tmp_path: Path) -> tuple[Path, dict[str, StageInfo]]:
+    repo = tmp_path / "repo"
+    shutil.copytree(locked_template, repo, symlinks=True)
+    return repo, load_stages(repo)
+
+
+def _prompt_files() -> list[tuple[str, str]]:
+    """(params key, file) for every params value naming a file under prompts/."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text()) or {}
+    found = []
+    for section, values in params.items():
+        if isinstance(values, dict):
+            for key, value in values.items():
+                if isinstance(value, str) and value.startswith("prompts/"):
+                    found.append((f"{section}.{key}", value))
+    return found
+
+
+def _stages_reading(stages: dict[str, StageInfo], path: str) -> set[str]:
+    return {s.name for s in stages.values()
+            if any(path == d or path.startswith(d.rstrip("/") + "/") for d in s.deps)}
+
+
+def test_changing_nothing_reruns_nothing(locked) -> None:
+    repo, _ = locked
+    run = _runner(repo)
+    assert run("dvc", "status", "--json").stdout.strip() in ("{}", "")
+    again = run("dvc", "repro")
+    assert ran(again.stdout) == set(), again.stdout
+    assert "Data and pipelines are up to date." in again.stdout
+
+
+@pytest.mark.parametrize(("key", "prompt"), _prompt_files() or [("none", "none")])
+def test_editing_a_prompt_reruns_only_its_stage_and_downstream(locked, key: str,
+                                                               prompt: str) -> None:
+    repo, stages = locked
+    owner = key.split(".")[0]
+    if owner not in stages:
+        pytest.skip(f"stage {owner!r} (reads {key}) is not in dvc.yaml yet")
+    if not (repo / prompt).is_file():
+        pytest.skip(f"{prompt} (params {key}) does not exist yet")
+    readers = _stages_reading(stages, prompt)
+    assert owner in readers, f"stage {owner!r} reads {prompt} ({key}) but does not list it in deps"
+    with (repo / prompt).open("a") as handle:
+        handle.write("\n")
+    out = _runner(repo)("dvc", "repro").stdout
+    assert ran(out) == downstream(stages, *readers), out
+
+
+def test_changing_a_training_param_reruns_only_train_and_later(locked) -> None:
+    repo, stages = locked
+    if "train" not in stages:
+        pytest.skip("stage 'train' is not in dvc.yaml yet")
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["train"]["learning_rate"] = params["train"]["learning_rate"] * 2
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    assert reads_param(stages["train"], "train.learning_rate")
+    out = _runner(repo)("dvc", "repro").stdout
+    assert ran(out) == downstream(stages, "train"), out
+
+
+def test_changing_a_seeds_param_reruns_every_stage_built_on_seeds(locked) -> None:
+    repo, stages = locked
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["seeds"]["n"] += 1
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    out = _runner(repo)("dvc", "repro").stdout
+    assert ran(out) == downstream(stages, "seeds"), out
+    assert _runner(repo)("dvc", "status", "--json").stdout.strip() in ("{}", "")

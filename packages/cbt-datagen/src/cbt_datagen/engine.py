@@ -119,7 +119,7 @@ class _Run:
                           schema_name=self.spec.reply_model.__name__,
                           max_tokens=self.spec.max_tokens)
 
-    def on_reply(self, reply: GenReply) -> None:
+    async def on_reply(self, reply: GenReply) -> None:
         key = self.by_request.pop(reply.request_id, None)
         if key is None:
             return  # not ours, or a duplicate delivery: never counted twice
@@ -136,7 +136,7 @@ class _Run:
                              request_id=reply.request_id, raw=reply.text,
                              stop_reason=reply.stop_reason, errors=errors, usage=reply.usage,
                              cost_usd=cost)
-        self.log.append(logged)
+        await self.log.append(logged)  # durable before it counts
         state.replies.append(logged)
         self.new_replies += 1
         self.spent += cost
@@ -154,10 +154,10 @@ class _Run:
                 requests = [self.request(k) for k in keys]
                 await self.provider.generate(requests, self.on_reply)
                 for rid in [r.id for r in requests if r.id in self.by_request]:
-                    self.on_reply(GenReply(request_id=rid, text=None,
+                    await self.on_reply(GenReply(request_id=rid, text=None,
                                            error="the provider returned no reply"))
         finally:
-            self.log.close()
+            await self.log.aclose()
             self.bar.close()
 
     def result(self, wall_s: float) -> StageResult:

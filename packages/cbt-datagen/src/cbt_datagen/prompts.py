@@ -87,7 +87,7 @@ def load_prompt(path: str | Path, few_shot: int = 0) -> Prompt:
     """Render a template's system prompt once; user(item) renders the per-item message."""
     path = Path(path)
     source, module = _template(path)
-    if path.stem.startswith("assessment"):
+    if module.system.arguments:  # system(distortions, examples): the worksheet prompt
         examples = [{"event": f"{ex.event.situation} {ex.event.reaction}",
                      "answer": ex.assessment.model_dump_json()}
                     for ex in load_examples(examples_path(path), few_shot)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from cbt_datagen.testing._http import LoopbackServer, json_reply
@@ -25,6 +26,7 @@ from cbt_datagen.testing.replies import (
     truncated_text,
 )
 
+Responder = Callable[[str, str], dict[str, Any]]  # (tool name, first user message) -> input
 _ERRORS = {Fault.RATE_LIMIT: (429, "rate_limit_error"), Fault.OVERLOADED: (529, "overloaded_error"),
            Fault.SERVER_ERROR: (500, "api_error")}
 
@@ -32,8 +34,10 @@ _ERRORS = {Fault.RATE_LIMIT: (429, "rate_limit_error"), Fault.OVERLOADED: (529, 
 class AnthropicServer(LoopbackServer):
     def __init__(self, latency_s: float = 0.0, faults: FaultPlan | None = None,
                  slow_s: float = 1.0, retry_after_ms: int = 5, batch_delay_s: float = 0.05,
-                 api_key: str | None = None, min_cache_tokens: int = 1024) -> None:
+                 api_key: str | None = None, min_cache_tokens: int = 1024,
+                 responder: Responder = default_reply) -> None:
         super().__init__()
+        self.responder = responder
         self.latency_s, self.faults, self.slow_s = latency_s, faults, slow_s
         self.retry_after_ms, self.batch_delay_s = retry_after_ms, batch_delay_s
         self.api_key, self.min_cache_tokens = api_key, min_cache_tokens
@@ -94,7 +98,7 @@ class AnthropicServer(LoopbackServer):
                         "input": bad_reply(tool)}]
         else:
             content = [{"type": "tool_use", "id": "toolu_1", "name": tool,
-                        "input": default_reply(tool, user)}]
+                        "input": self.responder(tool, user)}]
         with self._cache_lock:
             self._ids += 1
             msg_id = f"msg_{self._ids:08d}"
@@ -191,3 +195,26 @@ def _error(status: int, kind: str, message: str, headers: dict[str, str] | None 
            ) -> tuple[int, dict[str, str], bytes]:
     return json_reply(status, {"type": "error", "error": {"type": kind, "message": message}},
                       headers)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve until killed; prints the base URL on the first line (for benchmarks)."""
+    import argparse
+
+    from cbt_datagen.testing.replies import rate_faults
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds per reply")
+    parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--slow", type=float, default=1.0, help="seconds for a slow reply")
+    parser.add_argument("--min-cache-tokens", type=int, default=1024)
+    args = parser.parse_args(argv)
+    faults = rate_faults(args.fault_rate) if args.fault_rate else None
+    server = AnthropicServer(latency_s=args.latency, faults=faults, slow_s=args.slow,
+                             min_cache_tokens=args.min_cache_tokens).start()
+    print(server.url, flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

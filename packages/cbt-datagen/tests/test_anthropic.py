@@ -102,6 +102,12 @@ def test_key_is_sent_as_bearer_and_never_written(anthropic_server, api_key, proj
     assert cli("events", "--work-dir", "work") == 0
     assert cli("assessments", "--work-dir", "work") == 0
     assert {s.authorization for s in server.seen} == {f"Bearer {KEY}"}
+    body = server.last_body  # what the SDK sent for the last assessment
+    assert body["temperature"] == 1.0 and "top_p" not in body  # top_p 1.0 is not sent
+    assert body["system"][0]["cache_control"] == {"type": "ephemeral"}
+    assert body["tool_choice"] == {"type": "tool", "name": "Assessment"}
+    assert body["tools"][0]["input_schema"]["properties"]["findings"]["maxItems"] == 10
+    assert body["system"][0]["text"].count("<example>") == 5
     out = capsys.readouterr()
     assert KEY not in out.out + out.err
     for path in project.rglob("*"):

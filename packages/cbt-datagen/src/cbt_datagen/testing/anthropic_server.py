@@ -44,6 +44,7 @@ class AnthropicServer(LoopbackServer):
         self.cached_prefixes: set[str] = set()
         self.batches: dict[str, dict[str, Any]] = {}
         self.batch_requests: list[list[str]] = []  # custom_ids of each submitted batch
+        self.last_body: dict[str, Any] | None = None  # the last Messages request, for tests
         self._ids = 0
         self._cache_lock = threading.Lock()
 
@@ -72,6 +73,7 @@ class AnthropicServer(LoopbackServer):
         problem = _check_body(body)
         if problem:
             return _error(400, "invalid_request_error", problem)
+        self.last_body = body
         rid = headers.get("X-Request-Id") or json.dumps(body["messages"])[-64:]
         fault = self.faults(rid, self.count_seen(rid)) if self.faults else None
         if fault in _ERRORS:

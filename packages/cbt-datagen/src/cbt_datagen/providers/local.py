@@ -171,8 +171,8 @@ class LocalProvider:
         todo = []
         for i, (r, ids) in enumerate(zip(requests, prompts, strict=True)):
             if len(ids) + r.max_tokens > limit:
-                replies[i] = GenReply(r.id, None, error=f"prompt of {len(ids)} tokens plus "
-                                      f"max_tokens {r.max_tokens} exceeds the {limit}-token context")
+                replies[i] = GenReply(r.id, None, error=f"prompt of {len(ids)} tokens plus max_"
+                                      f"tokens {r.max_tokens} exceeds the {limit}-token context")
             else:
                 todo.append(i)
         if todo:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import random
 
-from cbt_datagen.dataset.dedup import Shingler, find_duplicates, jaccard, normalise
+import numpy as np
+
+from cbt_datagen.dataset.dedup import (
+    Shingler,
+    find_duplicates,
+    jaccard,
+    normalise,
+    signatures,
+)
 from cbt_datagen.dataset.synthetic import synthesize
 
 OPTS = {"threshold": 0.8, "shingle_size": 3, "num_perm": 128, "progress": False}
@@ -70,3 +78,24 @@ def test_same_input_same_result() -> None:
     first, second = find_duplicates(texts, **OPTS), find_duplicates(texts, **OPTS)
     assert first.pairs == second.pairs and first.exact == second.exact
     assert first.clusters == second.clusters
+
+
+def test_signatures_equal_datasketch_minhash_and_short_texts_get_one_shingle() -> None:
+    from datasketch import MinHash
+
+    _, texts, _ = _texts(30)
+    word_lists = [normalise(t) for t in texts] + [["only", "two"], [], ["one"]]
+    shingler = Shingler(3)
+    flat, offsets = shingler.many([shingler.ids(w) for w in word_lists])
+    sig = signatures(flat, offsets, 64)
+    for i, words in enumerate(word_lists):
+        own = flat[offsets[i]:offsets[i + 1]]
+        assert np.array_equal(own, shingler(words))
+        if not words:
+            assert len(own) == 0
+            continue
+        expected = MinHash(num_perm=64, hashfunc=int)
+        expected.update_batch(own.tolist())
+        assert np.array_equal(sig[i], expected.hashvalues), i
+    two = len(word_lists) - 3  # "only two": one shingle of both words
+    assert offsets[two + 1] - offsets[two] == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cbt_datagen.dataset.join import Sample
-from cbt_schema import ChatExample, ChatMessage, UserError, render_assessment
+from cbt_schema import ChatExample, UserError, render_assessment
 
 
 def load_system_prompt(path: str | Path) -> str:
@@ -20,13 +20,13 @@ def load_system_prompt(path: str | Path) -> str:
 
 
 def to_chat(sample: Sample, system: str) -> ChatExample:
+    """One validation call per example (nested dicts are validated in pydantic-core)."""
     assessment = sample.record.assessment
-    distortions = list(dict.fromkeys(f.distortion for f in assessment.findings))
-    return ChatExample(
-        id=sample.event.id,
-        messages=[ChatMessage(role="system", content=system),
-                  ChatMessage(role="user", content=sample.event.text),
-                  ChatMessage(role="assistant", content=render_assessment(assessment))],
-        emotion=sample.emotion,
-        distortions=distortions,
-    )
+    return ChatExample.model_validate({
+        "id": sample.event.id,
+        "messages": [{"role": "system", "content": system},
+                     {"role": "user", "content": sample.event.text},
+                     {"role": "assistant", "content": render_assessment(assessment)}],
+        "emotion": sample.emotion,
+        "distortions": list(dict.fromkeys(f.distortion for f in assessment.findings)),
+    })

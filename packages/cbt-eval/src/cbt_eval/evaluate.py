@@ -1,0 +1,85 @@
+"""The `evaluate` stage: student vs untuned base on the test split, scored on the teacher's
+labels, with bootstrap intervals, a Markdown report and DVC plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cbt_eval.metrics import HEADLINE, bootstrap_ci, score
+from cbt_eval.predict import assistant_loss, load_assessor, perplexity, predict, release
+from cbt_eval.report import label_pairs, markdown_report, write_plots
+from cbt_schema import ChatExample, Distortion, UserError
+from cbt_schema.jsonl import read_jsonl, write_json
+from cbt_schema.params import EvalParams
+
+LABELS = [d.value for d in Distortion]
+CAVEAT = ("Local profile: the teacher and the student are both SmolLM2-135M-Instruct, so these "
+          "figures show the machinery working, not clinical quality.")
+
+
+def load_test(path: Path, limit: int | None) -> list[ChatExample]:
+    examples = read_jsonl(path, ChatExample)
+    if not examples:
+        raise UserError(f"{path}: the test split is empty; nothing to evaluate")
+    for ex in examples:
+        roles = [m.role for m in ex.messages]
+        if roles[-2:] != ["user", "assistant"]:
+            raise UserError(f"{path}: example {ex.id}: expected the last two messages to be "
+                            f"user and assistant, got {roles}")
+    return examples[:limit] if limit else examples
+
+
+def system_scores(gold: list[frozenset[str]], preds, examples, assessor, params: EvalParams,
+                  seed: int) -> dict:
+    result = score(gold, preds.labels, LABELS)
+    result["ci"] = bootstrap_ci(gold, preds.labels, LABELS, resamples=params.bootstrap, seed=seed)
+    loss = assistant_loss(assessor, examples)
+    result.update(format_validity=preds.format_validity, mean_findings=preds.mean_findings,
+                  seconds_per_example=preds.seconds_per_example, test_loss=loss,
+                  perplexity=perplexity(loss))
+    return result
+
+
+def run_evaluation(test: Path, base: Path, adapter: Path | None, params: EvalParams, seed: int,
+                   systems: tuple[str, ...] = ("student", "baseline"),
+                   gguf: Path | None = None) -> tuple[dict, list[dict], dict]:
+    """Score each system; return (results, worked examples, gold/predicted label pairs)."""
+    examples = load_test(test, params.limit)
+    situations = [ex.messages[-2].content for ex in examples]
+    system_prompt = next((m.content for m in examples[0].messages if m.role == "system"), None)
+    gold = [frozenset(d.value for d in ex.distortions) for ex in examples]
+    results: dict = {"n": len(examples)}
+    answers: dict[str, list[frozenset[str]]] = {}
+    for name in systems:
+        assessor = load_assessor(base, adapter if name == "student" else None, params,
+                                 system_prompt, gguf if name == "student" else None)
+        preds = predict(assessor, situations, params, seed)
+        results[name] = system_scores(gold, preds, examples, assessor, params, seed)
+        answers[name] = preds.labels
+        release(assessor)
+    worked = [{"situation": situations[i], "teacher": gold[i],
+               **{name: answers[name][i] for name in systems}}
+              for i in range(min(5, len(examples)))]
+    pairs = {name: label_pairs(gold, answers[name]) for name in systems}
+    return results, worked, pairs
+
+
+def headline(results: dict) -> dict:
+    """The metrics file: headline figures and intervals per system (per-class in plots)."""
+    keep = (*HEADLINE, "mean_kappa", "format_validity", "mean_findings", "test_loss",
+            "perplexity", "seconds_per_example", "micro_precision", "micro_recall")
+    out: dict = {"n": results["n"]}
+    for name in ("student", "baseline"):
+        if name in results:
+            system = results[name]
+            out[name] = {k: system[k] for k in keep if system.get(k) is not None}
+            out[name]["ci95"] = {k: v for k, v in system["ci"].items()}
+    return out
+
+
+def write_outputs(results: dict, worked: list[dict], pairs: dict, metrics: Path, report: Path,
+                  plots: Path) -> None:
+    write_json(metrics, headline(results))
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(markdown_report(results, worked, CAVEAT) + "\n", encoding="utf-8")
+    write_plots(plots, results, pairs)

@@ -1,0 +1,94 @@
+"""Run a model over situations and read its answers back into distortion sets."""
+
+from __future__ import annotations
+
+import gc
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cbt_schema import ChatExample, parse_assessment
+from cbt_schema.params import EvalParams
+
+
+@dataclass
+class Predictions:
+    labels: list[frozenset[str]]
+    parsed: list[bool]
+    findings: list[int]
+    raw: list[str]
+    seconds_per_example: float
+    test_loss: float | None = None
+
+    @property
+    def format_validity(self) -> float:
+        return sum(self.parsed) / len(self.parsed) if self.parsed else 0.0
+
+    @property
+    def mean_findings(self) -> float:
+        return sum(self.findings) / len(self.findings) if self.findings else 0.0
+
+
+def load_assessor(base: str | Path, adapter: str | Path | None, params: EvalParams,
+                  system_prompt: str | None = None, gguf: str | Path | None = None):
+    from cbt_infer import Assessor
+
+    if gguf is not None:
+        return Assessor.from_pretrained(gguf=gguf, system_prompt=system_prompt)
+    return Assessor.from_pretrained(base, adapter, system_prompt=system_prompt)
+
+
+def predict(assessor, situations: list[str], params: EvalParams, seed: int) -> Predictions:
+    """Greedy answers for every situation (the crisis screen is off: every text is scored)."""
+    start = time.perf_counter()
+    results = assessor.assess_many(situations, batch_size=params.batch_size, screen_input=False,
+                                   progress=True, max_new_tokens=params.max_new_tokens,
+                                   temperature=0.0, seed=seed)
+    seconds = (time.perf_counter() - start) / max(len(situations), 1)
+    parses = [parse_assessment(r.raw) for r in results]
+    return Predictions(
+        labels=[frozenset(d.value for d in p.distortions) for p in parses],
+        parsed=[r.parsed for r in results],
+        findings=[len(p.findings) for p in parses],
+        raw=[r.raw for r in results],
+        seconds_per_example=seconds,
+    )
+
+
+def assistant_loss(assessor, examples: list[ChatExample]) -> float | None:
+    """Mean cross-entropy of the teacher's answers (assistant tokens only) under the model."""
+    backend = assessor.backend
+    model, tokenizer = getattr(backend, "model", None), getattr(backend, "tokenizer", None)
+    if model is None or tokenizer is None:
+        return None
+    import torch
+
+    total, count = 0.0, 0
+    model.eval()
+    for ex in examples:
+        messages = [m.model_dump() for m in ex.messages]
+        prompt = tokenizer.apply_chat_template(messages[:-1], tokenize=False,
+                                               add_generation_prompt=True)
+        full = tokenizer.apply_chat_template(messages, tokenize=False)
+        if not full.startswith(prompt):
+            return None
+        prompt_len = len(tokenizer(prompt, add_special_tokens=False).input_ids)
+        ids = tokenizer(full, add_special_tokens=False, return_tensors="pt").input_ids
+        labels = ids.clone()
+        labels[:, :prompt_len] = -100
+        with torch.no_grad():
+            out = model(input_ids=ids.to(model.device), labels=labels.to(model.device))
+        n = int((labels[:, 1:] != -100).sum())
+        total += float(out.loss) * n
+        count += n
+    return total / count if count else None
+
+
+def perplexity(loss: float | None) -> float | None:
+    return math.exp(loss) if loss is not None and loss < 50 else None
+
+
+def release(assessor) -> None:
+    del assessor
+    gc.collect()

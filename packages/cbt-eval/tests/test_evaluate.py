@@ -1,0 +1,88 @@
+"""The evaluate command end to end on the real SmolLM2 base (slow) and its input errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cbt_eval.cli import _main
+from cbt_schema import (
+    Assessment,
+    ChatExample,
+    ChatMessage,
+    Distortion,
+    Finding,
+    UserError,
+    render_assessment,
+)
+from cbt_schema.jsonl import write_jsonl
+
+SITUATIONS = ["My friend cancelled our plans last minute. Nobody ever wants to see me.",
+              "I got 80% on my exam. Anything below perfect means I'm stupid."]
+
+
+def _examples() -> list[ChatExample]:
+    out = []
+    for i, (text, d) in enumerate(zip(SITUATIONS, [Distortion.OVERGENERALIZATION,
+                                                  Distortion.ALL_OR_NOTHING], strict=True)):
+        answer = render_assessment(Assessment(
+            validation="That sounds painful.", closing="Be gentle with yourself.",
+            findings=[Finding(distortion=d, thought=text.split(". ")[1], challenge="Check it.")]))
+        out.append(ChatExample(id=f"t{i}", distortions=[d], messages=[
+            ChatMessage(role="system", content="You spot thought distortions."),
+            ChatMessage(role="user", content=text),
+            ChatMessage(role="assistant", content=answer)]))
+    return out
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "params.yaml").write_text(
+        "evaluate:\n  max_new_tokens: 24\n  batch_size: 2\n  bootstrap: 50\n")
+    write_jsonl(tmp_path / "test.jsonl", _examples())
+    return tmp_path
+
+
+@pytest.mark.slow
+def test_evaluate_writes_metrics_report_and_plots(project: Path) -> None:
+    cbt_train = pytest.importorskip("cbt_train.base_model")
+    base = cbt_train.cached_base_model()
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(base),
+                           LoraConfig(r=2, target_modules=["q_proj"], task_type="CAUSAL_LM"))
+    model.save_pretrained(project / "adapter")
+    code = _main(["evaluate", "--test", "test.jsonl", "--base", str(base), "--adapter",
+                  "adapter", "--metrics", "m.json", "--report", "r.md", "--plots", "p"])
+    assert code == 0
+    metrics = json.loads((project / "m.json").read_text())
+    assert metrics["n"] == 2
+    for system in ("student", "baseline"):
+        assert 0 <= metrics[system]["micro_f1"] <= 1
+        assert metrics[system]["test_loss"] > 0 and metrics[system]["perplexity"] > 1
+        assert set(metrics[system]["ci95"]) >= {"micro_f1", "macro_f1", "binary_f1"}
+    # a freshly initialised LoRA (B = 0) leaves the model unchanged: same loss as the base
+    assert metrics["student"]["test_loss"] == pytest.approx(metrics["baseline"]["test_loss"])
+    report = (project / "r.md").read_text()
+    assert "| micro F1 |" in report and "### Example 2" in report
+    assert "Overgeneralization" in report
+    assert (project / "p/per_class.csv").read_text().count("\n") == 1 + 2 * 10
+    assert (project / "p/confusion.csv").exists()
+
+
+def test_empty_split_and_missing_model_are_clear_errors(project: Path) -> None:
+    (project / "empty.jsonl").write_text("")
+    (project / "adapter").mkdir()
+    with pytest.raises(UserError, match=r"models/nope: not found"):
+        _main(["evaluate", "--test", "empty.jsonl", "--base", "models/nope",
+               "--adapter", "adapter"])
+    from cbt_eval.evaluate import load_test
+
+    with pytest.raises(UserError, match=r"empty.jsonl: the test split is empty"):
+        load_test(project / "empty.jsonl", None)
+    with pytest.raises(UserError, match=r"--limit: must be at least 1"):
+        _main(["evaluate", "--limit", "0"])

@@ -43,23 +43,26 @@ def _runner(repo: Path) -> Callable[..., subprocess.CompletedProcess]:
 
 
 @pytest.fixture(scope="module")
-def locked_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def locked_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     """The pipeline with stand-ins for heavy stages, reproduced once, committed with dvc.lock."""
     repo = make_pipeline_repo(tmp_path_factory.mktemp("selective") / "repo")
     fake_heavy_stages(repo)
+    stages = load_stages(repo)
     run = _runner(repo)
     first = run("dvc", "repro")
-    assert ran(first.stdout) == set(load_stages(repo)), first.stdout
+    assert ran(first.stdout) == set(stages), first.stdout
     run("git", "add", "-A")
     run("git", "commit", "-qm", "locked")
-    return repo
+    return repo, stages
 
 
 @pytest.fixture
-def locked(locked_template: Path, tmp_path: Path) -> tuple[Path, dict[str, StageInfo]]:
+def locked(locked_template: tuple[Path, dict],
+           tmp_path: Path) -> tuple[Path, dict[str, StageInfo]]:
+    template, stages = locked_template
     repo = tmp_path / "repo"
-    shutil.copytree(locked_template, repo, symlinks=True)
-    return repo, load_stages(repo)
+    shutil.copytree(template, repo, symlinks=True)
+    return repo, stages
 
 
 def _prompt_owners() -> dict[str, str]:

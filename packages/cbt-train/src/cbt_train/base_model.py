@@ -12,13 +12,13 @@ the model's own chat template, `chat_template.train.jinja` (the same template wi
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
 
 from cbt_schema.errors import UserError
 from cbt_schema.params import BaseModelParams
+from cbt_train._fs import replace_dir
 
 MANIFEST = "base_model.json"
 TRAINING_TEMPLATE = "chat_template.train.jinja"
@@ -36,7 +36,7 @@ def prepare_base_model(params: BaseModelParams, out_dir: str | Path,
 
     out_dir = Path(out_dir)
     if params.source == "hub":
-        _replace_dir(out_dir, lambda tmp: _write_manifest(tmp, {"source": "hub",
+        replace_dir(out_dir, lambda tmp: _write_manifest(tmp, {"source": "hub",
                                                                 "name": params.name}))
         return out_dir
     cache_root = Path(cache) if cache else cache_dir()
@@ -56,7 +56,7 @@ def prepare_base_model(params: BaseModelParams, out_dir: str | Path,
             "training_chat_template": TRAINING_TEMPLATE,
         })
 
-    _replace_dir(out_dir, build)
+    replace_dir(out_dir, build)
     return out_dir
 
 
@@ -128,20 +128,3 @@ def read_manifest(model_dir: str | Path) -> dict:
 def _write_manifest(folder: Path, data: dict) -> None:
     (folder / MANIFEST).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n",
                                    encoding="utf-8")
-
-
-def _replace_dir(out_dir: Path, build) -> None:
-    """Build into a sibling temp folder, then swap it in, so a crash leaves no half folder."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        build(tmp)
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        if out_dir.exists():
-            out_dir.rename(old)
-        tmp.rename(out_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,77 @@
+"""models/adapter/: the LoRA weights, the tokenizer and a model card (README.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from cbt_schema.params import TrainParams
+from cbt_train._fs import replace_dir
+
+NOTICE = ("cbt is a research and self-help tool. It is not a substitute for a therapist. If "
+          "you are thinking about harming yourself, contact a crisis line or emergency "
+          "services now.")
+
+
+def write_adapter(model, tokenizer, chat_template: str | None, out: Path, params: TrainParams,
+                  seed: int, data: dict[str, str], metrics: dict) -> None:
+    """Save adapter + tokenizer (with the model's own chat template) + card, atomically."""
+
+    def build(tmp: Path) -> None:
+        model.save_pretrained(tmp)
+        tokenizer.chat_template = chat_template
+        tokenizer.save_pretrained(tmp)
+        (tmp / "README.md").write_text(model_card(params, seed, data, metrics),
+                                       encoding="utf-8")
+
+    replace_dir(Path(out), build)
+
+
+def model_card(params: TrainParams, seed: int, data: dict[str, str], metrics: dict) -> str:
+    front = {"base_model": params.base_model, "library_name": "peft", "license": "apache-2.0",
+             "pipeline_tag": "text-generation", "tags": ["lora", "cbt", "trl", "sft"]}
+    versions = _versions()
+    rows = [("backend", metrics.get("backend")), ("device", metrics.get("device")),
+            ("steps / epochs", f"{metrics.get('steps')} / {metrics.get('epochs')}"),
+            ("train loss (before -> after)",
+             f"{metrics['initial_train_loss']:.4f} -> {metrics['final_train_loss']:.4f}"),
+            ("test loss (before -> after)",
+             f"{metrics['initial_test_loss']:.4f} -> {metrics['final_test_loss']:.4f}"),
+            ("tokens/s", metrics.get("tokens_per_s")), ("s/step", metrics.get("s_per_step")),
+            ("train time (s)", metrics.get("train_s"))]
+    table = "\n".join(f"| {k} | {v} |" for k, v in rows)
+    settings = yaml.safe_dump({"seed": seed, "train": params.model_dump(mode="json")},
+                              sort_keys=False)
+    return (
+        f"---\n{yaml.safe_dump(front, sort_keys=False)}---\n\n"
+        f"# cbt student adapter\n\n"
+        f"A LoRA adapter for `{params.base_model}` that reads a person's description of a "
+        f"difficult situation and answers with a validating opening, the thought distortions "
+        f"it sees (each with the thought in the person's words and a challenge) and an "
+        f"encouraging close. Trained by cbt-train on teacher-written examples, with the loss "
+        f"on the assistant's reply only.\n\n> {NOTICE}\n\n"
+        f"## Data\n\n| split | sha256 | examples |\n|---|---|---|\n"
+        f"| train | `{data['train']}` | {metrics['examples']['train']} |\n"
+        f"| test | `{data['test']}` | {metrics['examples']['test']} |\n\n"
+        f"## Results\n\n| | |\n|---|---|\n{table}\n\n"
+        f"## Settings\n\n```yaml\n{settings}```\n\n"
+        f"## Software\n\n```json\n{json.dumps(versions, indent=2)}\n```\n\n"
+        f"## Use\n\n```python\nfrom peft import AutoPeftModelForCausalLM\n"
+        f"from transformers import AutoTokenizer\n\n"
+        f"model = AutoPeftModelForCausalLM.from_pretrained(\"models/adapter\")\n"
+        f"tokenizer = AutoTokenizer.from_pretrained(\"models/adapter\")\n```\n"
+    )
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("torch", "transformers", "peft", "trl", "unsloth", "cbt-train"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out

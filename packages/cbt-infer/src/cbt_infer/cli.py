@@ -1,2 +1,169 @@
+"""cbt-infer: assess a situation with the fine-tuned student, privately on this machine.
+
+  cbt-infer "I failed my driving test again, I'm useless"
+  echo "..." | cbt-infer --json                 # structured Assessment as JSON
+  cbt-infer --stream --file situation.txt
+  cbt-infer --backend llama "..."               # GGUF on llama.cpp (extra: cbt-infer[llama])
+  cbt-infer export --out models/gguf            # GGUF + LoRA GGUF + Ollama Modelfile
+
+Input that signals a risk of suicide or self-harm gets crisis resources, not an analysis.
+Defaults: --base models/base, --adapter models/adapter (if present), --system-prompt
+prompts/system.txt (if present), greedy decoding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from cbt_schema.errors import UserError, run_cli
+
+GGUF_DEFAULTS = ("models/gguf/cbt-student-q4_k_m.gguf", "models/gguf/cbt-student-f16.gguf")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cbt-infer", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("situation", nargs="?", help="what happened and how you feel (or use --file "
+                   "or standard input)")
+    p.add_argument("--file", type=Path, help="read the situation from this text file")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--stream", action="store_true", help="print the answer as it is generated")
+    p.add_argument("--backend", choices=["transformers", "llama"], default="transformers")
+    p.add_argument("--base", help="base or merged model folder (default models/base)")
+    p.add_argument("--adapter", help="peft LoRA adapter folder (default models/adapter if any)")
+    p.add_argument("--gguf", help="GGUF file for --backend llama (default from models/gguf/)")
+    p.add_argument("--lora-gguf", help="LoRA GGUF applied on top of --gguf")
+    p.add_argument("--max-new-tokens", type=int, default=384)
+    p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
+    p.add_argument("--repetition-penalty", type=float, default=1.0)
+    p.add_argument("--seed", type=int, help="seed for sampling (with --temperature > 0)")
+    p.add_argument("--system-prompt", type=Path, help="system prompt file (default "
+                   "prompts/system.txt if present)")
+    p.add_argument("--crisis-resources", type=Path, help="JSON file with the crisis message "
+                   "and resources (default: the built-in international list)")
+    return p
+
+
+def _read_situation(args: argparse.Namespace) -> str:
+    if args.situation is not None and args.file is not None:
+        raise UserError("give the situation either as an argument or with --file, not both")
+    if args.file is not None:
+        if not args.file.is_file():
+            raise UserError(f"{args.file}: file not found")
+        return args.file.read_text(encoding="utf-8")
+    if args.situation is not None:
+        return args.situation
+    if not sys.stdin.isatty():
+        return sys.stdin.read()
+    raise UserError('no situation given: cbt-infer "what happened and how you feel", '
+                    "--file FILE, or pipe it on standard input")
+
+
+def _load(args: argparse.Namespace, resources):
+    from cbt_infer.assessor import Assessor
+    from cbt_infer.backend_hf import Settings
+
+    settings = Settings(max_new_tokens=args.max_new_tokens, temperature=args.temperature,
+                        repetition_penalty=args.repetition_penalty, seed=args.seed)
+    prompt = args.system_prompt
+    if prompt is None and Path("prompts/system.txt").is_file():
+        prompt = Path("prompts/system.txt")
+    common = {"system_prompt": prompt, "crisis_resources": resources, "settings": settings}
+    if args.backend == "llama" or args.gguf:
+        gguf = args.gguf or next((g for g in GGUF_DEFAULTS if Path(g).is_file()), None)
+        if gguf is None:
+            raise UserError("no GGUF model: pass --gguf FILE or run `dvc repro export` "
+                            "(needs the extra cbt-infer[llama])")
+        return Assessor.from_pretrained(gguf=gguf, lora_gguf=args.lora_gguf, **common)
+    adapter = args.adapter
+    if adapter is None and args.base is None and Path("models/adapter").is_dir():
+        adapter = "models/adapter"
+    base = args.base or (None if adapter and not Path("models/base").is_dir() else "models/base")
+    if adapter is None:
+        print(f"cbt-infer: note: no adapter given; answering with {base} as it is",
+              file=sys.stderr)
+    return Assessor.from_pretrained(base, adapter=adapter, **common)
+
+
+def _style(code: str, text: str) -> str:
+    if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
+        return f"\033[{code}m{text}\033[0m"
+    return text
+
+
+def format_text(result) -> str:
+    """A readable terminal rendering of an AssessResult."""
+    import shutil
+    import textwrap
+
+    width = min(shutil.get_terminal_size((88, 20)).columns, 100)
+
+    def wrap(text: str, indent: str = "", first: str | None = None) -> str:
+        return "\n".join(textwrap.fill(para, width, initial_indent=first or indent,
+                                       subsequent_indent=indent) if para.strip() else ""
+                         for para in text.split("\n"))
+
+    notice = _style("2", wrap(result.notice)) if result.notice else ""
+    if result.crisis:
+        return wrap(result.message)
+    if not result.parsed or result.assessment is None:
+        return wrap(result.raw) + ("\n\n" + notice if notice else "")
+    a = result.assessment
+    parts = [wrap(a.validation), "", _style("1", "Possible thought distortions")]
+    if not a.findings:
+        parts.append("  None stand out in what you described.")
+    for n, f in enumerate(a.findings, 1):
+        parts.append(_style("1", f"  {n}. {f.distortion.title}"))
+        parts.append(wrap(f'"{f.thought}"', " " * 16, "     Thought:   "))
+        parts.append(wrap(f.challenge, " " * 16, "     Challenge: "))
+    parts += ["", wrap(a.closing), "", notice]
+    return "\n".join(parts)
+
+
+def _main(argv: list[str]) -> int:
+    if argv[:1] == ["export"]:
+        from cbt_infer.export import main as export_main
+
+        return export_main(argv[1:])
+    args = _parser().parse_args(argv)
+    if args.stream and args.json:
+        raise UserError("--stream and --json do not mix: choose one")
+    if args.max_new_tokens < 1:
+        raise UserError(f"--max-new-tokens: must be at least 1 (got {args.max_new_tokens})")
+    situation = _read_situation(args)
+    if not situation.strip():
+        raise UserError("the situation is empty: describe what happened and how you feel")
+
+    from cbt_infer.safety import CrisisResources, screen
+
+    resources = CrisisResources.load(args.crisis_resources)
+    verdict = screen(situation)  # before any model is loaded
+    if verdict.crisis:
+        from cbt_infer.result import AssessResult
+
+        result = AssessResult(situation=situation, message=resources.render(), notice="",
+                              crisis=True, signals=verdict.signals, finish_reason="crisis")
+        print(json.dumps(result.to_dict(), indent=2) if args.json else format_text(result))
+        return 0
+    assessor = _load(args, resources)
+    if args.stream:
+        stream = assessor.stream(situation)
+        for chunk in stream:
+            print(chunk, end="", flush=True)
+        print()
+        result = stream.result
+    else:
+        result = assessor.assess(situation)
+        print(json.dumps(result.to_dict(), indent=2) if args.json else format_text(result))
+    if result is not None and not result.crisis and not result.parsed:
+        print("cbt-infer: note: the answer could not be read as a structured assessment ("
+              + "; ".join(result.problems) + ")", file=sys.stderr)
+    return 0
+
+
 def main() -> None:
-    raise SystemExit("cbt-infer: not implemented yet")
+    raise SystemExit(run_cli("cbt-infer", _main))

@@ -1,0 +1,168 @@
+"""The Python API: load a student once, then assess situations (whole, streamed or batched).
+
+    from cbt_infer import Assessor
+    assessor = Assessor.from_pretrained("models/base", adapter="models/adapter")
+    result = assessor.assess("I failed my driving test again, I'm useless")
+    result.assessment          # cbt_schema.Assessment, or None with result.problems
+    for chunk in (stream := assessor.stream("...")):
+        print(chunk, end="")
+    stream.result              # the AssessResult once the stream is exhausted
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from cbt_infer.backend_hf import Settings
+from cbt_infer.prompt import messages_for, resolve_system_prompt
+from cbt_infer.result import AssessResult, from_generation
+from cbt_infer.safety import NOTICE, CrisisResources, screen
+from cbt_schema.errors import UserError
+
+
+class Stream:
+    """Iterate for text chunks; `.result` holds the AssessResult once iteration ends."""
+
+    def __init__(self, chunks: Iterator[str]) -> None:
+        self._chunks = chunks
+        self.result: AssessResult | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        self.result = yield from self._chunks
+
+
+class Assessor:
+    def __init__(self, backend, system_prompt: str, resources: CrisisResources | None = None,
+                 settings: Settings | None = None) -> None:
+        self.backend = backend
+        self.system_prompt = system_prompt
+        self.resources = resources or CrisisResources.default()
+        self.settings = settings or Settings()
+
+    @classmethod
+    def from_pretrained(cls, base: str | Path | None = None, adapter: str | Path | None = None,
+                        *, gguf: str | Path | None = None, lora_gguf: str | Path | None = None,
+                        system_prompt: str | Path | None = None,
+                        crisis_resources: CrisisResources | str | Path | None = None,
+                        settings: Settings | None = None, dtype: str = "float32",
+                        n_ctx: int = 4096, n_threads: int | None = None) -> Assessor:
+        """Load base + peft adapter, a merged model folder (`base` alone), or a GGUF file on
+        llama.cpp (`gguf=`, optionally `lora_gguf=`). `system_prompt` is text or a .txt path;
+        by default `system_prompt.txt` in the model folder, else the built-in prompt."""
+        if not isinstance(crisis_resources, CrisisResources):
+            crisis_resources = CrisisResources.load(crisis_resources)
+        if gguf is not None:
+            if adapter is not None:
+                raise UserError("a GGUF model takes its adapter as a LoRA GGUF (lora_gguf= / "
+                                "--lora-gguf), not a peft folder")
+            from cbt_infer.backend_llama import LlamaBackend
+
+            backend = LlamaBackend(gguf, lora_gguf, n_ctx=n_ctx, n_threads=n_threads)
+            folders = [Path(gguf).parent]
+        else:
+            from cbt_infer.backend_hf import TransformersBackend
+            from cbt_infer.loading import load_transformers, resolve
+
+            spec = resolve(base, adapter)
+            model, tokenizer = load_transformers(spec, dtype=dtype)
+            description = spec.base + (f" + {spec.adapter}" if spec.adapter else "")
+            backend = TransformersBackend(model, tokenizer, description)
+            folders = [spec.adapter, spec.base]
+        prompt = resolve_system_prompt(system_prompt, *folders)
+        return cls(backend, prompt, crisis_resources, settings)
+
+    # -- checks -------------------------------------------------------------------------
+    def crisis_result(self, situation: str, signals: tuple[str, ...]) -> AssessResult:
+        return AssessResult(situation=situation, message=self.resources.render(), notice="",
+                            crisis=True, signals=signals, finish_reason="crisis",
+                            backend=self.backend.name)
+
+    def _prepare(self, situation: str, settings: Settings) -> list[dict[str, str]]:
+        """Messages for a situation, or UserError when it is empty or does not fit.
+
+        Over-long input is an error, not silently truncated: cutting a person's words could
+        cut what matters. The limit is the context window minus room for the answer."""
+        if not isinstance(situation, str) or not situation.strip():
+            raise UserError("the situation is empty: describe what happened and how you feel")
+        messages = messages_for(self.system_prompt, situation.strip())
+        used = self.backend.count_tokens(messages)
+        window = self.backend.context_window
+        if used + settings.max_new_tokens > window:
+            room = window - settings.max_new_tokens - (used - self.count_situation(situation))
+            raise UserError(
+                f"the situation is too long: the prompt is {used} tokens and the answer needs up "
+                f"to {settings.max_new_tokens}, over the model's context window of {window}; "
+                f"shorten it to at most {max(room, 0)} tokens (about {max(room, 0) * 3 // 4} "
+                "words) or lower --max-new-tokens")
+        return messages
+
+    def count_situation(self, situation: str) -> int:
+        return (self.backend.count_tokens(messages_for(self.system_prompt, situation))
+                - self.backend.count_tokens(messages_for(self.system_prompt, "")))
+
+    def _settings(self, overrides: dict) -> Settings:
+        return replace(self.settings, **{k: v for k, v in overrides.items() if v is not None})
+
+    # -- the API ------------------------------------------------------------------------
+    def assess(self, situation: str, *, screen_input: bool = True,
+               **overrides) -> AssessResult:
+        """Assess one situation. Overrides: max_new_tokens, temperature, top_p,
+        repetition_penalty, seed. A crisis signal returns the crisis response, no analysis."""
+        return self.assess_many([situation], screen_input=screen_input, progress=False,
+                                **overrides)[0]
+
+    def stream(self, situation: str, *, screen_input: bool = True, **overrides) -> Stream:
+        return Stream(self._stream(situation, screen_input, self._settings(overrides)))
+
+    def _stream(self, situation: str, screen_input: bool,
+                settings: Settings) -> Iterator[str]:
+        if isinstance(situation, str) and situation.strip() and screen_input:
+            verdict = screen(situation)
+            if verdict.crisis:
+                result = self.crisis_result(situation, verdict.signals)
+                yield result.display
+                return result
+        messages = self._prepare(situation, settings)
+        gen = yield from self.backend.stream(messages, settings)
+        yield "\n\n" + NOTICE
+        return from_generation(situation, gen, NOTICE, self.backend.name,
+                               settings.max_new_tokens)
+
+    def assess_many(self, situations: Iterable[str], *, batch_size: int = 1,
+                    screen_input: bool = True, progress: bool = True,
+                    **overrides) -> list[AssessResult]:
+        """Assess many situations in order, `batch_size` prompts per generate call.
+
+        For evaluation, `screen_input=False` skips the crisis screen (every situation gets the
+        model's answer). Every input is checked (empty, too long) before any generation."""
+        settings = self._settings(overrides)
+        situations = list(situations)
+        results: list[AssessResult | None] = [None] * len(situations)
+        todo: list[tuple[int, list[dict[str, str]]]] = []
+        for i, situation in enumerate(situations):
+            if screen_input and isinstance(situation, str) and situation.strip():
+                verdict = screen(situation)
+                if verdict.crisis:
+                    results[i] = self.crisis_result(situation, verdict.signals)
+                    continue
+            try:
+                todo.append((i, self._prepare(situation, settings)))
+            except UserError as exc:
+                where = f"situation {i + 1}: " if len(situations) > 1 else ""
+                raise UserError(f"{where}{exc}") from None
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(todo), desc="assessing", unit="situation", file=sys.stderr,
+                   disable=not progress)
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start:start + batch_size]
+            gens = self.backend.generate_batch([m for _, m in chunk], settings)
+            for (i, _), gen in zip(chunk, gens, strict=True):
+                results[i] = from_generation(situations[i], gen, NOTICE, self.backend.name,
+                                             settings.max_new_tokens)
+            bar.update(len(chunk))
+        bar.close()
+        return [r for r in results if r is not None]

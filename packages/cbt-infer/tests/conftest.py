@@ -1,0 +1,84 @@
+"""Fixtures: the real SmolLM2-135M-Instruct base (built once into the shared cache by
+cbt-train's base_model stage code) and small peft adapters made on the fly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def base_dir() -> Path:
+    try:
+        from cbt_train.base_model import cached_base_model
+    except ImportError:
+        pytest.skip("cbt-train is not installed (it builds the base model)")
+    return cached_base_model()
+
+
+def make_adapter(model, out: Path, r: int = 4, seed: int = 0) -> Path:
+    """Save a LoRA adapter with random (non-zero) B so it changes the model's output."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(seed)
+    config = LoraConfig(r=r, lora_alpha=2 * r, target_modules=["q_proj", "v_proj"],
+                        init_lora_weights=False, task_type="CAUSAL_LM")
+    peft_model = get_peft_model(model, config)
+    with torch.no_grad():
+        for name, param in peft_model.named_parameters():
+            if "lora_" in name:
+                param.mul_(0.5)
+    peft_model.save_pretrained(out)
+    peft_model.unload()
+    return out
+
+
+@pytest.fixture(scope="session")
+def adapter_dir(base_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(base_dir)
+    return make_adapter(model, tmp_path_factory.mktemp("adapter") / "adapter")
+
+
+@pytest.fixture(scope="session")
+def foreign_adapter_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An adapter trained on a different (tiny, random) Llama: its shapes do not fit."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64,
+                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2)
+    model = LlamaForCausalLM(config)
+    model.name_or_path = "tiny-random-llama"
+    return make_adapter(model, tmp_path_factory.mktemp("foreign") / "adapter")
+
+
+@pytest.fixture(scope="session")
+def assessor(base_dir: Path):
+    from cbt_infer import Assessor
+
+    return Assessor.from_pretrained(base_dir, system_prompt="You are a helpful assistant.")
+
+
+@pytest.fixture(scope="session")
+def tuned(base_dir: Path, adapter_dir: Path, assessor):
+    from cbt_infer import Assessor
+
+    return Assessor.from_pretrained(base_dir, adapter=adapter_dir,
+                                    system_prompt=assessor.system_prompt)
+
+
+@pytest.fixture(scope="session")
+def merged_dir(tuned, base_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The adapter merged into a copy of the base, saved as a plain model folder."""
+    import copy
+
+    from transformers import AutoTokenizer
+
+    out = tmp_path_factory.mktemp("merged") / "merged"
+    merged = copy.deepcopy(tuned.backend.model).merge_and_unload()
+    merged.save_pretrained(out)
+    AutoTokenizer.from_pretrained(base_dir).save_pretrained(out)
+    return out

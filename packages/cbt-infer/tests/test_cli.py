@@ -1,0 +1,80 @@
+"""The cbt-infer command: input handling, crisis path, errors, and one real answer."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cbt_infer.cli import _main
+from cbt_schema.errors import run_cli
+
+CLI = [sys.executable, "-c", "from cbt_infer.cli import main; main()"]
+
+
+def run(args: list[str], stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(CLI + args, input=stdin, capture_output=True, text=True, timeout=600)
+
+
+def test_help_imports_no_heavy_library() -> None:
+    code = ("import sys; from cbt_infer import cli; "
+            "print(sorted(m for m in ('torch', 'transformers', 'llama_cpp') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "[]"
+    assert run(["--help"]).stdout.startswith("usage: cbt-infer")
+
+
+def test_crisis_text_gets_resources_without_a_model(tmp_path: Path) -> None:
+    proc = run(["--base", str(tmp_path / "no-model-needed"), "I want to kill myself"])
+    assert proc.returncode == 0 and "116 123" in proc.stdout and "988" in proc.stdout
+    proc = run(["--json"], stdin="Everyone would be better off without me")
+    data = json.loads(proc.stdout)
+    assert data["crisis"] is True and data["assessment"] is None
+
+
+@pytest.mark.parametrize(("args", "stdin", "message"), [
+    ([""], None, "the situation is empty"),
+    (["--file", "/nonexistent.txt"], None, "/nonexistent.txt: file not found"),
+    (["--stream", "--json", "x"], None, "do not mix"),
+    (["--adapter", "/nonexistent", "my boss shouted"], None, "adapter folder not found"),
+    (["--backend", "llama", "--gguf", "/nonexistent.gguf", "my boss shouted"], None,
+     "/nonexistent.gguf"),
+    (["--max-new-tokens", "0", "x"], None, "--max-new-tokens"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, stdin, message, capsys) -> None:
+    assert run_cli("cbt-infer", _main, args) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_text_output_is_readable() -> None:
+    from cbt_infer.cli import format_text
+    from cbt_infer.result import Generation, from_generation
+    from cbt_infer.safety import NOTICE
+    from cbt_schema import Assessment, Distortion, Finding, render_assessment
+
+    finding = Finding(distortion=Distortion.LABELING, thought="I'm useless",
+                      challenge="One test result does not define a whole person.")
+    assessment = Assessment(validation="That is painful.", findings=[finding],
+                            closing="You can try again.")
+    gen = Generation(text=render_assessment(assessment), tokens=60, finish_reason="stop")
+    text = format_text(from_generation("s", gen, NOTICE, "transformers", 384))
+    assert "Possible thought distortions" in text and "1. Labeling" in text
+    assert 'Thought:   "I\'m useless"' in text and "Challenge: One test" in text
+    assert text.rstrip().endswith("professional care.")
+
+
+@pytest.mark.slow
+def test_a_real_answer_as_json(base_dir: Path, tmp_path: Path) -> None:
+    situation = tmp_path / "s.txt"
+    situation.write_text("I failed my driving test again, I'm useless")
+    proc = run(["--base", str(base_dir), "--file", str(situation), "--json",
+                "--max-new-tokens", "8"])
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["crisis"] is False and data["raw"] and data["tokens"] <= 8
+    assert data["parsed"] is False and data["problems"]  # 8 tokens cannot be a full answer
+    assert "could not be read as a structured assessment" in proc.stderr

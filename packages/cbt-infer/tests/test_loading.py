@@ -1,0 +1,51 @@
+"""Finding model folders and prompts: one clear line for every bad path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cbt_infer.loading import resolve
+from cbt_infer.prompt import DEFAULT_SYSTEM_PROMPT, end_of_turn_text, resolve_system_prompt
+from cbt_schema.errors import UserError
+
+
+def test_missing_paths_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="adapter folder not found"):
+        resolve(tmp_path, tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="not a peft adapter"):
+        resolve(tmp_path, tmp_path / "empty")
+    with pytest.raises(UserError, match=r"has no config\.json"):
+        resolve(tmp_path / "missing-base", None)
+    with pytest.raises(UserError, match="no model given"):
+        resolve(None, None)
+
+
+def test_adapter_without_recorded_base_needs_one(tmp_path: Path) -> None:
+    (tmp_path / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": ""}))
+    with pytest.raises(UserError, match="base_model_name_or_path is empty"):
+        resolve(None, tmp_path)
+
+
+def test_system_prompt_resolution(tmp_path: Path) -> None:
+    assert resolve_system_prompt(None, None, tmp_path) == DEFAULT_SYSTEM_PROMPT
+    (tmp_path / "system_prompt.txt").write_text("From the model folder.\n")
+    assert resolve_system_prompt(None, tmp_path) == "From the model folder."
+    assert resolve_system_prompt("Explicit.", tmp_path) == "Explicit."
+    with pytest.raises(UserError, match="system prompt file not found"):
+        resolve_system_prompt(tmp_path / "nope.txt")
+
+
+def test_end_of_turn_is_read_from_the_template() -> None:
+    def chatml(messages):
+        return "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+
+    def llama3(messages):
+        return "".join(f"<|start_header_id|>{m['role']}<|end_header_id|>\n\n{m['content']}"
+                       "<|eot_id|>" for m in messages)
+
+    assert end_of_turn_text(chatml) == "<|im_end|>"
+    assert end_of_turn_text(llama3) == "<|eot_id|>"

@@ -194,7 +194,8 @@ def main() -> None:
         print(fault_figures, flush=True)
         cost_figures = cost(price, tmp_path, args.quick)
     write_results("teacher", {
-        "latency_s": LATENCY, "load_average": os.getloadavg(), "throughput": rows,
+        "latency_s": LATENCY, "load_average": os.getloadavg(), "nice": os.nice(0),
+        "throughput": rows,
         "faults": fault_figures, "cost_1000_assessments": cost_figures,
         "note": "loopback server in its own process; the machine is shared, so the load "
                 "average at the time is recorded with the figures"})

@@ -6,41 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cbt_schema.distortions import Distortion
 from cbt_schema.jsonl import write_jsonl
-from cbt_schema.records import Assessment, ChatExample, ChatMessage, Finding
-from cbt_schema.render import render_assessment
-
-SYSTEM = "You spot thought distortions and challenge them kindly."
-SITUATIONS = [
-    ("My manager moved my review meeting without saying why.", "I am sure I will be fired."),
-    ("A friend did not answer my message all day.", "Nobody ever wants to talk to me."),
-    ("I burned dinner for my family.", "I ruin everything I touch."),
-    ("My exam score was 78 out of 100.", "Anything below perfect means I am stupid."),
-    ("My partner sighed while I was talking.", "They must be bored of me."),
-    ("I forgot a colleague's name at lunch.", "Everyone thinks I am rude now."),
-]
-
-
-def make_examples(n: int, offset: int = 0) -> list[ChatExample]:
-    """Chat examples built like the dataset stage does: system, user event, rendered answer."""
-    kinds = list(Distortion)
-    out = []
-    for i in range(offset, offset + n):
-        situation, thought = SITUATIONS[i % len(SITUATIONS)]
-        distortion = kinds[i % len(kinds)]
-        answer = render_assessment(Assessment(
-            validation="That sounds really hard, and it makes sense you feel upset.",
-            findings=[Finding(distortion=distortion, thought=thought,
-                              challenge="What evidence do you have for and against this?")],
-            closing="You are doing well by noticing this thought.",
-        ))
-        out.append(ChatExample(id=f"ex-{i}", messages=[
-            ChatMessage(role="system", content=SYSTEM),
-            ChatMessage(role="user", content=f"{situation} {thought}"),
-            ChatMessage(role="assistant", content=answer),
-        ], distortions=[distortion]))
-    return out
+from cbt_train.testing import make_examples, make_tiny_model
 
 
 @pytest.fixture
@@ -71,21 +38,7 @@ def tiny_base(base_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
     Same architecture, module names and chat templates as models/base, so every code path of
     the train stage runs for real; only the numbers are small.
     """
-    import shutil
-
-    from transformers import AutoConfig, AutoModelForCausalLM, set_seed
-
-    out = tmp_path_factory.mktemp("tiny-base")
-    config = AutoConfig.from_pretrained(base_model_dir)
-    config.update({"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
-                   "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 16,
-                   "max_position_embeddings": 1024})
-    set_seed(0)
-    AutoModelForCausalLM.from_config(config).save_pretrained(out)
-    for item in base_model_dir.iterdir():
-        if item.name.startswith(("tokenizer", "chat_template", "special_tokens", "generation")):
-            shutil.copy2(item, out / item.name)
-    return out
+    return make_tiny_model(base_model_dir, tmp_path_factory.mktemp("tiny-base"))
 
 
 def _tiny_params(base: Path, **changes):

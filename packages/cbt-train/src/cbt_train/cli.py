@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default="models/adapter")
     train.add_argument("--metrics", default="metrics/train.json")
     train.add_argument("--live", default="dvclive/train", help="dvclive folder (loss plots)")
-    train.add_argument("--checkpoints", default="checkpoints/train",
+    train.add_argument("--checkpoints", default=".cache/train-checkpoints",
                        help="checkpoint folder; a rerun resumes from the last one")
     train.add_argument("--no-resume", action="store_true", help="ignore existing checkpoints")
     train.add_argument("--max-steps", type=int, help="override train.max_steps")

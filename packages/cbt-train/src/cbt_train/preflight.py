@@ -105,5 +105,3 @@ def check_settings(params: TrainParams, config, backend: str, n_train: int) -> N
     if params.load_in_4bit and not cuda_available():
         raise UserError("train.load_in_4bit: 4-bit loading needs a CUDA GPU; set it to false "
                         "to train in full precision on this machine")
-    if backend == "unsloth" and not cuda_available():
-        raise UserError("train.backend: unsloth needs a CUDA GPU here; use hf or auto")

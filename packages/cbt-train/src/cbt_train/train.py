@@ -113,9 +113,11 @@ def sft_kwargs(params: TrainParams, seed: int, output_dir: Path) -> dict:
 def run_training(params: TrainParams, seed: int, paths: TrainPaths, resume: bool = True,
                  callbacks: list | None = None) -> dict:
     """Train and write every output; return the metrics. Bad input raises UserError first."""
+    from cbt_train.data import load_split
     from cbt_train.preflight import resolve_backend
 
     started = time.perf_counter()
+    train, test = load_split(paths.train, "train"), load_split(paths.test, "test")
     backend = resolve_backend(params.backend)
     if backend == "unsloth":
         import unsloth  # noqa: F401  (before transformers, so its patches apply)
@@ -123,7 +125,7 @@ def run_training(params: TrainParams, seed: int, paths: TrainPaths, resume: bool
     from transformers import AutoTokenizer
 
     from cbt_train.callbacks import DvcLiveLogger, LossGuard, LossHistory
-    from cbt_train.data import load_split, measure
+    from cbt_train.data import measure
     from cbt_train.preflight import (
         check_settings,
         check_targets,
@@ -131,7 +133,6 @@ def run_training(params: TrainParams, seed: int, paths: TrainPaths, resume: bool
         load_config,
     )
 
-    train, test = load_split(paths.train, "train"), load_split(paths.test, "test")
     base = params.base_model
     config = load_config(base)
     check_settings(params, config, backend, len(train.examples))

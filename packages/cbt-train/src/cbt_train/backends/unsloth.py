@@ -43,7 +43,7 @@ def build(params: TrainParams, seed: int, base: str, template: str, train_rows: 
 
     cuda = torch.cuda.is_available()
     bf16 = is_bfloat16_supported() if cuda else False
-    config = SFTConfig(**sft_kwargs, dataset_text_field="text", packing=False,
+    config = SFTConfig(**sft_kwargs, dataset_text_field="text",
                        bf16=cuda and bf16, fp16=cuda and not bf16)
     trainer = SFTTrainer(model=model, args=config, processing_class=tokenizer,
                          train_dataset=as_text(train_rows), eval_dataset=as_text(test_rows),

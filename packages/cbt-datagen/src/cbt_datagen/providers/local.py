@@ -32,8 +32,8 @@ from cbt_schema.params import TeacherParams
 
 DEFAULT_MODEL_DIR = "models/base"
 MODEL_DIR_ENV = "CBT_LOCAL_MODEL_DIR"
-CHARS_PER_TOKEN = 3.0     # conservative for English in SmolLM2's tokenizer (measured ~4)
-STRUCTURE_TOKENS = 12     # JSON punctuation and keys per object, roughly
+CHARS_PER_TOKEN = 2.5     # conservative: SmolLM2 writes ~4 chars/token of English, fewer of junk
+STRUCTURE_TOKENS = 20     # JSON punctuation, keys and enum labels per object, roughly
 
 
 def fit_schema(schema: dict[str, Any], max_tokens: int, *, max_items: int = 3,

@@ -3,7 +3,7 @@
 Replies are constrained to the request's JSON schema by xgrammar while transformers runs the
 model, so every reply that stops on its own parses and satisfies the schema. Requests are
 decoded in batches (default: teacher.max_concurrency, at most 8) that share the system prompt's
-KV cache; see cbt_datagen.local_decode.
+KV cache; see cbt_datagen.providers.local_decode.
 
 A 135M model loops and runs out of tokens when a schema allows long strings, so the schema it
 decodes against is a tightened copy (`fit_schema`): string maxLength scaled down so the whole
@@ -106,7 +106,7 @@ class LocalProvider:
         self.seed = seed
         self.batch_size = batch_size or min(params.max_concurrency, 8)
         self.max_items, self.require_lists = max_items, require_lists
-        from cbt_datagen.local_decode import PrefixCache, Sampling
+        from cbt_datagen.providers.local_decode import PrefixCache, Sampling
 
         self.sampling = Sampling(params.temperature, params.top_p, params.repetition_penalty)
         self._prefix = PrefixCache()
@@ -163,7 +163,7 @@ class LocalProvider:
         """Decode one batch synchronously (the async generate runs this in a thread)."""
         import xgrammar as xgr
 
-        from cbt_datagen.local_decode import decode_batch
+        from cbt_datagen.providers.local_decode import decode_batch
 
         limit = getattr(self.lm.config, "max_position_embeddings", 8192)
         prompts = [self.prompt_ids(r) for r in requests]

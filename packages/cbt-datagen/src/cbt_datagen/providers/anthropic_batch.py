@@ -85,7 +85,9 @@ class AnthropicBatchProvider:
                 except Exception as exc:
                     if is_fatal(exc):
                         return False
-                    raise
+                    raise UserError(f"batch {batch_id}: cannot read its status "
+                                    f"({_describe(exc)}); run again to pick it up, it is "
+                                    f"recorded in {self.state}") from None
                 c = batch.request_counts
                 done = c.succeeded + c.errored + c.canceled + c.expired
                 bar.n = total - c.processing if c.processing else max(done, bar.n)

@@ -152,12 +152,21 @@ class LocalProvider:
                 key, any_whitespace=False, strict_mode=True)
         return self._grammars[key]
 
-    def prompt_ids(self, req: GenRequest) -> list[int]:
-        messages = [{"role": "system", "content": req.system}, *req.messages]
-        ids = self.tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+    def _chat_ids(self, messages: list[dict[str, str]], generation_prompt: bool) -> list[int]:
+        ids = self.tok.apply_chat_template(messages, add_generation_prompt=generation_prompt,
+                                           tokenize=True)
         if isinstance(ids, dict) or hasattr(ids, "keys"):
             ids = ids["input_ids"]
         return list(ids)
+
+    def prompt_ids(self, req: GenRequest) -> list[int]:
+        messages = [{"role": "system", "content": req.system}, *req.messages]
+        return self._chat_ids(messages, True)
+
+    def system_len(self, req: GenRequest, prompt: list[int]) -> int:
+        """Tokens of the system turn alone, when they begin the prompt (else 0)."""
+        system = self._chat_ids([{"role": "system", "content": req.system}], False)
+        return len(system) if prompt[:len(system)] == system else 0
 
     def run_batch(self, requests: Sequence[GenRequest]) -> list[GenReply]:
         """Decode one batch synchronously (the async generate runs this in a thread)."""
@@ -181,7 +190,9 @@ class LocalProvider:
             done = decode_batch(self.lm, [prompts[i] for i in todo], matchers,
                                 [request_seed(self.seed, requests[i].id) for i in todo],
                                 [requests[i].max_tokens for i in todo], self.sampling,
-                                self.stop_ids, self._prefix)
+                                self.stop_ids, self._prefix,
+                                prefix_len=min(self.system_len(requests[i], prompts[i])
+                                               for i in todo))
             for i, d in zip(todo, done, strict=True):
                 text = self.tok.decode(d.tokens, skip_special_tokens=True,
                                        clean_up_tokenization_spaces=False)

@@ -63,8 +63,13 @@ def common_prefix(rows: list[list[int]]) -> int:
 
 def decode_batch(model: Any, prompts: list[list[int]], matchers: list[Any], seeds: list[int],
                  max_new: list[int], sampling: Sampling, stop_ids: set[int],
-                 prefix_cache: PrefixCache | None = None, min_prefix: int = 32) -> list[Decoded]:
-    """Decode every prompt to completion (grammar finished) or to its own max_new tokens."""
+                 prefix_cache: PrefixCache | None = None, prefix_len: int | None = None,
+                 min_prefix: int = 32) -> list[Decoded]:
+    """Decode every prompt to completion (grammar finished) or to its own max_new tokens.
+
+    The cached prefix is the prompts' common prefix, cut at prefix_len when given (the system
+    turn), so the same cache serves every batch, a batch of one included.
+    """
     import torch
     import xgrammar as xgr
     from transformers import DynamicCache
@@ -77,6 +82,8 @@ def decode_batch(model: Any, prompts: list[list[int]], matchers: list[Any], seed
     bitmask = xgr.allocate_token_bitmask(b, vocab)
 
     p = common_prefix(prompts) if b > 1 or prefix_cache is not None else 0
+    if prefix_len is not None:
+        p = min(p, prefix_len)
     if p >= min_prefix:
         cache = (prefix_cache or PrefixCache()).get(model, prompts[0][:p])
         if b > 1:

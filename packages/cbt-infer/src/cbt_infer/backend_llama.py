@@ -98,9 +98,10 @@ class LlamaBackend:
                 yield text
             if choice.get("finish_reason"):
                 reason = "stop" if choice["finish_reason"] == "stop" else "length"
-        generated = self.llm.n_tokens - prompt_tokens
+        # the last sampled token (the stop token, or the one at the limit) is never evaluated
+        generated = self.llm.n_tokens - prompt_tokens + 1 if pieces or reason == "stop" else 0
         return Generation(text="".join(pieces).strip(),
-                          tokens=generated + (reason == "stop"), finish_reason=reason,
+                          tokens=generated, finish_reason=reason,
                           prompt_tokens=prompt_tokens, seconds=time.perf_counter() - start,
                           first_token_s=first)
 

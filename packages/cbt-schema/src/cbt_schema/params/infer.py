@@ -6,10 +6,15 @@ from cbt_schema.params._base import Params
 
 
 class ExportParams(Params):
-    """The `export` stage: GGUF files for llama.cpp and Ollama."""
+    """The `export` stage: GGUF files for llama.cpp and Ollama (needs cbt-infer[llama]).
+
+    `enabled: false`, or the extra not installed, makes the stage write only a note saying how
+    to enable it. `quantization` is a llama.cpp file type besides the f16 file.
+    """
 
     enabled: bool = True
-    quantization: str = "q4_k_m"
+    quantization: Literal["q4_0", "q4_1", "q4_k_m", "q4_k_s", "q5_0", "q5_k_m", "q6_k",
+                          "q8_0"] = "q4_k_m"
 
 
 class EvalParams(Params):

@@ -1,0 +1,161 @@
+"""Pieces of the GGUF export: finding llama.cpp's converters, a tokenizer they accept,
+quantization through llama.cpp's C API, and the Ollama Modelfile."""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+from cbt_schema.errors import UserError
+
+CONVERTERS = ("convert_hf_to_gguf.py", "convert_lora_to_gguf.py")
+NEEDED = ("convert_hf_to_gguf.py", "convert_lora_to_gguf.py", "conversion/", "gguf-py/")
+
+
+def extra_missing() -> str | None:
+    """The first module of the `llama` extra that is not importable, or None."""
+    for module in ("llama_cpp", "gguf", "sentencepiece"):
+        if importlib.util.find_spec(module) is None:
+            return module
+    return None
+
+
+def _has_converters(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in CONVERTERS)
+
+
+def find_converters(explicit: Path | None = None) -> Path:
+    """The llama.cpp folder holding the converter scripts matching the installed bindings."""
+    from importlib.metadata import version
+
+    ver = version("llama-cpp-python")
+    env = os.environ.get("CBT_LLAMA_CPP_DIR")
+    for folder in [explicit, Path(env) if env else None]:
+        if folder is not None:
+            if not _has_converters(folder):
+                raise UserError(f"{folder}: no {CONVERTERS[0]} there (expected a llama.cpp "
+                                "source folder)")
+            return folder
+    cache = Path(os.environ.get("CBT_CACHE_DIR", Path.home() / ".cache" / "cbt"))
+    target = cache / f"llama.cpp-{ver}"
+    if _has_converters(target):
+        return target
+    uv_cache = os.environ.get("UV_CACHE_DIR", str(Path.home() / ".cache" / "uv"))
+    pattern = f"{uv_cache}/sdists-v*/pypi/llama-cpp-python/{ver}/*/src/vendor/llama.cpp"
+    for found in sorted(glob.glob(pattern)):
+        if _has_converters(Path(found)):
+            return Path(found)
+    return _fetch_converters(ver, target)
+
+
+def _fetch_converters(ver: str, target: Path) -> Path:
+    """Download llama-cpp-python's sdist once with pip and keep only the converters."""
+    spec = f"llama-cpp-python=={ver}"
+    download = target.parent / f".download-{ver}"
+    pip = ([sys.executable, "-m", "pip"] if importlib.util.find_spec("pip")
+           else [shutil.which("uv") or "uv", "run", "--no-project", "--with", "pip", "python",
+                 "-m", "pip"])
+    print(f"fetching llama.cpp's converters from the {spec} source distribution",
+          file=sys.stderr)
+    cmd = [*pip, "download", "--no-deps", "--no-binary", ":all:", spec, "-d", str(download)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    archives = sorted(download.glob("llama_cpp_python-*.tar.gz"))
+    if proc.returncode or not archives:
+        raise UserError(f"cannot fetch the converters ({spec} sdist): pass --llama-cpp-dir "
+                        "or set CBT_LLAMA_CPP_DIR to a llama.cpp checkout")
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    with tarfile.open(archives[0]) as tar:
+        for member in tar.getmembers():
+            rel = member.name.split("/vendor/llama.cpp/", 1)
+            if len(rel) == 2 and rel[1].startswith(NEEDED) and (member.isfile()
+                                                                 or member.isdir()):
+                member.name = rel[1]
+                tar.extract(member, tmp, filter="data")
+    tmp.rename(target)
+    shutil.rmtree(download, ignore_errors=True)
+    return target
+
+
+def gguf_ready_tokenizer(base: Path, out: Path) -> Path:
+    """A view of `base` (files linked) whose tokenizer llama.cpp's converter reads right.
+
+    transformers' GGUF loader writes SmolLM2's byte-level BPE tokenizer with a
+    byte-fallback decoder, which the converter mistakes for a sentencepiece vocabulary (the
+    GGUF then crashes llama.cpp's tokenizer). Byte-level tokenizers get a plain ByteLevel
+    decoder (token ids unchanged). The eos becomes the template's end-of-turn token so
+    llama.cpp and Ollama stop where transformers stops."""
+    from transformers import AutoTokenizer
+
+    from cbt_infer.prompt import end_of_turn_text
+
+    out.mkdir(parents=True)
+    for item in base.iterdir():
+        if item.is_file() and item.suffix != ".gguf":
+            (out / item.name).symlink_to(item.resolve())
+    tok_json = base / "tokenizer.json"
+    if tok_json.is_file():
+        data = json.loads(tok_json.read_text(encoding="utf-8"))
+        if (data.get("pre_tokenizer") or {}).get("type") == "ByteLevel":
+            data["model"]["byte_fallback"] = False
+            data["decoder"] = {"type": "ByteLevel", "add_prefix_space": True,
+                               "trim_offsets": True, "use_regex": True}
+            (out / "tokenizer.json").unlink()
+            (out / "tokenizer.json").write_text(json.dumps(data, ensure_ascii=False),
+                                                encoding="utf-8")
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    eot = end_of_turn_text(lambda m: tokenizer.apply_chat_template(
+        m, tokenize=False, add_generation_prompt=False))
+    config = out / "tokenizer_config.json"
+    if eot and config.is_file():
+        data = json.loads(config.read_text(encoding="utf-8"))
+        data["eos_token"] = eot
+        data.pop("eos_token_id", None)
+        config.unlink()
+        config.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return out
+
+
+def quantize(src: Path, dst: Path, kind: str) -> None:
+    """Quantize a GGUF with llama.cpp's own llama_model_quantize (no binary needed)."""
+    import llama_cpp
+    from llama_cpp._utils import suppress_stdout_stderr
+
+    ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{kind.upper()}", None)
+    if ftype is None:
+        raise UserError(f"export.quantization: unknown llama.cpp type {kind!r} (e.g. q4_k_m, "
+                        "q4_0, q5_k_m, q8_0)")
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = ftype
+    params.nthread = os.cpu_count() or 1
+    with suppress_stdout_stderr(disable=False):  # llama.cpp logs every tensor
+        code = llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), params)
+    if code != 0 or not dst.is_file():
+        raise UserError(f"{src}: llama.cpp could not quantize it to {kind} (code {code})")
+
+
+def modelfile(gguf_name: str, system_prompt: str | None) -> str:
+    """An Ollama Modelfile for the exported student (ChatML, stops on <|im_end|>)."""
+    system = (system_prompt or "").replace('"""', "'''")
+    return f'''# Ollama: ollama create cbt-student -f Modelfile && ollama run cbt-student
+# Note: Ollama does not run cbt-infer's crisis screen; use `cbt-infer --backend llama` for it.
+# The adapter alone: FROM <the base model's GGUF> plus ADAPTER ./cbt-adapter-f16.gguf
+FROM ./{gguf_name}
+TEMPLATE """{{{{ if .System }}}}<|im_start|>system
+{{{{ .System }}}}<|im_end|>
+{{{{ end }}}}{{{{ if .Prompt }}}}<|im_start|>user
+{{{{ .Prompt }}}}<|im_end|>
+{{{{ end }}}}<|im_start|>assistant
+"""
+SYSTEM """{system}"""
+PARAMETER stop "<|im_end|>"
+PARAMETER stop "<|im_start|>"
+PARAMETER temperature 0
+'''

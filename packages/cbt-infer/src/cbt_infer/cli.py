@@ -19,8 +19,6 @@ import os
 import sys
 from pathlib import Path
 
-from cbt_schema.errors import UserError, run_cli
-
 GGUF_DEFAULTS = ("models/gguf/cbt-student-q4_k_m.gguf", "models/gguf/cbt-student-f16.gguf")
 
 
@@ -49,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _read_situation(args: argparse.Namespace) -> str:
+    from cbt_schema.errors import UserError
+
     if args.situation is not None and args.file is not None:
         raise UserError("give the situation either as an argument or with --file, not both")
     if args.file is not None:
@@ -66,6 +66,7 @@ def _read_situation(args: argparse.Namespace) -> str:
 def _load(args: argparse.Namespace, resources):
     from cbt_infer.assessor import Assessor
     from cbt_infer.backend_hf import Settings
+    from cbt_schema.errors import UserError
 
     settings = Settings(max_new_tokens=args.max_new_tokens, temperature=args.temperature,
                         repetition_penalty=args.repetition_penalty, seed=args.seed)
@@ -129,7 +130,9 @@ def _main(argv: list[str]) -> int:
         from cbt_infer.export import main as export_main
 
         return export_main(argv[1:])
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(argv)  # --help exits here, before pydantic is imported
+    from cbt_schema.errors import UserError
+
     if args.stream and args.json:
         raise UserError("--stream and --json do not mix: choose one")
     if args.max_new_tokens < 1:
@@ -166,4 +169,9 @@ def _main(argv: list[str]) -> int:
 
 
 def main() -> None:
+    if {"-h", "--help"} & set(sys.argv[1:2]):  # fast path: no pydantic for the help text
+        _parser().print_help()
+        raise SystemExit(0)
+    from cbt_schema.errors import run_cli
+
     raise SystemExit(run_cli("cbt-infer", _main))

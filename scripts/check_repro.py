@@ -122,11 +122,17 @@ def compare_stage(info: StageInfo, committed: dict[str, str], new: dict[str, str
     for path, md5 in committed.items():
         if new.get(path) == md5:
             continue
-        if path in info.uncached and old_metrics.get(path) is not None and not approx:
+        note = ""
+        if path in info.uncached and not approx:
             now = _read_metrics(clone / path)
-            if now is not None and not _metric_diffs(old_metrics[path] or {}, now):
-                continue  # only timing keys differ
-        differing.append(path)
+            if old_metrics.get(path) is None:
+                note = " (not committed to git, so only its md5 could be compared)"
+            elif now is not None:
+                keys = _metric_diffs(old_metrics[path] or {}, now)
+                if not keys:
+                    continue  # only timing keys differ
+                note = f" (keys {', '.join(keys[:5])})"
+        differing.append(path + note)
     if not differing:
         return f"match ({', '.join(committed)})", True
     if not approx:

@@ -101,4 +101,4 @@ def test_data_stage_metrics_ignore_timings_but_not_counts(tmp_path: Path) -> Non
     assert ok, verdict
     old = {"metrics/events.json": {"records": 41, "seconds": 2.0}}
     verdict, ok = check_repro.compare_stage(info, committed, new, old, tmp_path, False, 0.0)
-    assert not ok and verdict == "MISMATCH: metrics/events.json"
+    assert not ok and verdict == "MISMATCH: metrics/events.json (keys records)"

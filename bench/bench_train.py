@@ -52,16 +52,20 @@ def _train(python: str, folder: Path, train: dict, name: str, env: dict | None =
            "--checkpoints", str(folder / name / "ck"), "--no-resume"]
     old = dict(os.environ)
     os.environ.update(env or {})
+    load_before = os.getloadavg()[0]
     try:
         run = timed_subprocess(cmd)
     finally:
         os.environ.clear()
         os.environ.update(old)
+    load = round((load_before + os.getloadavg()[0]) / 2, 1)
     metrics = json.loads((folder / name / "train.json").read_text())
     keep = ("backend", "device", "steps", "epochs", "tokens", "tokens_per_s", "s_per_step",
             "train_s", "initial_train_loss", "final_train_loss", "initial_test_loss",
             "final_test_loss", "peak_rss_mb")
     return {**{k: metrics[k] for k in keep}, "process_wall_s": run["wall_s"],
+            "load_average_1min": load, "note": "2-core CPU shared with other jobs when "
+            "load_average_1min > 2: figures then overstate the time an idle machine takes",
             "process_peak_rss_mb": run["peak_rss_mb"],
             "adapter_mb": round(sum(p.stat().st_size for p in (folder / name / "adapter")
                                     .iterdir()) / 2**20, 1)}

@@ -57,9 +57,9 @@ def test_f16_gguf_greedy_output_matches_transformers(exported: Path, tuned) -> N
 
     llama = Assessor.from_pretrained(gguf=exported / "cbt-student-f16.gguf",
                                      system_prompt=tuned.system_prompt)
-    a = llama.assess(SITUATION, max_new_tokens=24)
-    b = tuned.assess(SITUATION, max_new_tokens=24)
-    assert a.raw == b.raw and a.tokens == b.tokens == 24
+    a = llama.assess(SITUATION, max_new_tokens=12)
+    b = tuned.assess(SITUATION, max_new_tokens=12)
+    assert a.raw == b.raw and a.tokens == b.tokens == 12
     assert llama.backend.stop_text == ["<|im_end|>"]
 
 

@@ -50,8 +50,10 @@ class DvcLiveLogger(TrainerCallback):
     """
 
     def __init__(self, folder: Path, resume: bool) -> None:
-        from dvclive import Live
-
+        try:
+            from dvclive import Live
+        except ImportError:  # cbt-train alone does not pull DVC in: same files, written here
+            Live = _PlainLive
         self.live = Live(str(folder), resume=resume, dvcyaml=None, save_dvc_exp=False,
                          report=None, monitor_system=False)
         self._last: dict[str, int] = {}
@@ -73,3 +75,40 @@ class DvcLiveLogger(TrainerCallback):
             self.live.summary[key] = value
         self.live.make_summary()
         self.live.end()
+
+
+class _PlainLive:
+    """The part of dvclive.Live the logger uses, writing dvclive's own file layout
+    (plots/metrics/<name>.tsv with step and value; metrics.json), for installs of cbt-train
+    without DVC (dvclive depends on the whole of DVC)."""
+
+    def __init__(self, folder: str, resume: bool, **_: object) -> None:
+        import shutil
+
+        self.folder, self.step, self.summary = Path(folder), 0, {}
+        if not resume and self.folder.exists():
+            shutil.rmtree(self.folder)
+        (self.folder / "plots/metrics").mkdir(parents=True, exist_ok=True)
+
+    def log_metric(self, name: str, value: float) -> None:
+        path = self.folder / "plots/metrics" / f"{name}.tsv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        leaf = name.rsplit("/", 1)[-1]
+        with path.open("a", encoding="utf-8") as fh:
+            if fh.tell() == 0:
+                fh.write(f"step\t{leaf}\n")
+            fh.write(f"{self.step}\t{value}\n")
+        node = self.summary
+        *parents, leaf_key = name.split("/")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf_key] = value
+
+    def make_summary(self) -> None:
+        import json
+
+        (self.folder / "metrics.json").write_text(json.dumps({"step": self.step, **self.summary},
+                                                             indent=4) + "\n")
+
+    def end(self) -> None:
+        pass

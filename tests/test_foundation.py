@@ -53,7 +53,9 @@ def test_seeds_stage_runs_once_and_ignores_unrelated_params(pipeline_repo: Path,
     assert "didn't change, skipping" in again.stdout
 
     params = pipeline_repo / "params.yaml"
-    params.write_text(params.read_text().replace("learning_rate: 0.001", "learning_rate: 0.002"))
+    text = params.read_text()
+    assert "learning_rate: 0.001" in text
+    params.write_text(text.replace("learning_rate: 0.001", "learning_rate: 0.002"))
     assert "didn't change, skipping" in run_in("dvc", "repro", "seeds").stdout
 
     params.write_text(params.read_text().replace("seed: 42", "seed: 43"))
@@ -64,7 +66,10 @@ def test_seeds_stage_runs_once_and_ignores_unrelated_params(pipeline_repo: Path,
 
 def test_dvc_repro_with_bad_params_fails_before_work(pipeline_repo: Path, run_in) -> None:
     params = pipeline_repo / "params.yaml"
-    params.write_text(params.read_text().replace("'n': 40", "'n': -3"))
+    text = params.read_text()
+    n = load_params(params).seeds.n
+    assert f"'n': {n}" in text
+    params.write_text(text.replace(f"'n': {n}", "'n': -3"))
     proc = run_in("dvc", "repro", "seeds", check=False)
     assert proc.returncode != 0
     assert "cbt-seeds: error: params.yaml: seeds.n: Input should be greater than or equal to 1" \

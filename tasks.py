@@ -50,6 +50,9 @@ def main(argv: list[str]) -> None:
     if not argv or argv[0] not in {"repro", "test", "sync"}:
         sys.exit(__doc__)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    bundle = Path("/etc/ssl/certs/ca-certificates.crt")  # uv ignores pip's `cert` setting
+    if "SSL_CERT_FILE" not in os.environ and bundle.is_file():
+        os.environ["SSL_CERT_FILE"] = str(bundle)
     command, rest = argv[0], argv[1:]
     sync()
     if command == "repro":

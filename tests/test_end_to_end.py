@@ -1,0 +1,62 @@
+"""End to end on the local profile with a tiny N: every stage from a clean temp copy of the
+repo, then cbt-infer answers with the trained adapter, and DVC reports everything up to date.
+
+Slow (the local teacher and the training run on the CPU, minutes); skipped, saying which, while
+a stage it needs is not in dvc.yaml yet.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import _env
+from fake_pipeline import load_stages
+
+pytestmark = pytest.mark.slow
+
+NEEDED = ("seeds", "base_model", "events", "assessments", "dataset", "train")
+TINY = ("seeds.n=4", "dataset.test_size=1", "train.max_steps=2", "train.batch_size=1",
+        "train.grad_accum=1", "train.save_steps=2", "evaluate.max_new_tokens=32")
+SITUATION = ("My manager moved my project to a colleague without telling me. I keep thinking "
+             "I'm useless and everyone at work knows it.")
+
+
+def _run(repo: Path, *cmd: str, timeout: int = 3600) -> subprocess.CompletedProcess:
+    env = _env()
+    env["PYTHONPATH"] = os.pathsep.join(str(p) for p in sorted(repo.glob("packages/*/src")))
+    proc = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n" \
+                                 f"{proc.stderr[-4000:]}"
+    return proc
+
+
+def test_local_profile_end_to_end_then_cbt_infer_answers(pipeline_repo: Path) -> None:
+    stages = load_stages(pipeline_repo)
+    missing = [s for s in NEEDED if s not in stages]
+    if missing:
+        pytest.skip(f"stages not in dvc.yaml yet: {', '.join(missing)}")
+    _run(pipeline_repo, sys.executable, "scripts/compose_params.py", *TINY)
+
+    repro = _run(pipeline_repo, "dvc", "repro")
+    for name in stages:
+        assert f"Running stage '{name}'" in repro.stdout, repro.stdout[-4000:]
+    assert (pipeline_repo / "models/adapter").is_dir()
+    train = json.loads((pipeline_repo / "metrics/train.json").read_text())
+    assert train["steps"] == 2 and train["final_train_loss"] > 0, train
+    evaluation = json.loads((pipeline_repo / "metrics/eval.json").read_text())
+    assert evaluation["n"] == 1 and {"student", "baseline"} <= set(evaluation), evaluation
+    assert (pipeline_repo / "reports/eval.md").read_text().startswith("# Evaluation")
+
+    answer = _run(pipeline_repo, "cbt-infer", "--json", "--max-new-tokens", "64", SITUATION)
+    assert "no adapter given" not in answer.stderr
+    result = json.loads(answer.stdout)
+    assert result["message"].strip() and not result["crisis"]
+
+    again = _run(pipeline_repo, "dvc", "repro")
+    assert "Data and pipelines are up to date." in again.stdout

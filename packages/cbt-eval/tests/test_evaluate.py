@@ -86,3 +86,33 @@ def test_empty_split_and_missing_model_are_clear_errors(project: Path) -> None:
         load_test(project / "empty.jsonl", None)
     with pytest.raises(UserError, match=r"--limit: must be at least 1"):
         _main(["evaluate", "--limit", "0"])
+
+
+@pytest.mark.slow
+def test_external_cli_scores_a_labelled_file(project: Path) -> None:
+    cbt_train = pytest.importorskip("cbt_train.base_model")
+    base = cbt_train.cached_base_model()
+    (project / "adapter").mkdir()
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    get_peft_model(AutoModelForCausalLM.from_pretrained(base),
+                   LoraConfig(r=2, target_modules=["q_proj"], task_type="CAUSAL_LM")
+                   ).save_pretrained(project / "adapter")
+    (project / "labelled.csv").write_text(
+        "text,label\n"
+        '"Everyone always ignores me at work.",Overgeneralization\n'
+        '"They must think I am stupid.",Mind Reading\n'
+        '"Lovely walk in the park today.",No Distortion\n'
+        '"Whatever happens, happens.",Other\n')
+    mapping = Path(__file__).resolve().parent.parent / "src/cbt_eval/mapping_template.yaml"
+    code = _main(["external", "--file", "labelled.csv", "--text-col", "text", "--labels-col",
+                  "label", "--mapping", str(mapping), "--base", str(base), "--adapter",
+                  "adapter", "--out", "ext.json", "--baseline"])
+    assert code == 0
+    report = json.loads((project / "ext.json").read_text())
+    assert report["n"] == 3
+    assert report["data"]["dropped_labels"] == {"Other": 1}
+    assert report["data"]["excluded_rows_without_known_label"] == 1
+    for system in ("student", "baseline"):
+        assert report[system]["n"] == 3 and 0 <= report[system]["binary_f1"] <= 1

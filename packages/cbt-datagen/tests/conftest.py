@@ -14,7 +14,7 @@ from cbt_datagen.testing.openai_server import OpenAIServer
 from cbt_schema.jsonl import write_jsonl
 
 ROOT = Path(__file__).resolve().parents[3]
-KEY = "sk-ant-test-0123456789"
+KEY = "test-key-not-a-secret-0123456789"
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from cbt_schema.jsonl import read_jsonl
 from cbt_schema.params import Price, TeacherParams
 
 ROOT = Path(__file__).resolve().parents[3]
-KEY = "sk-ant-test-0123456789"
+KEY = "test-key-not-a-secret-0123456789"
 N = 16
 
 

@@ -206,7 +206,7 @@ def check(clone: Path, wanted: list[str] | None) -> dict:
         results[name].update(verdict=verdict, passed=passed, required=required)
     unlocked = [s for s in stages if s not in committed]
     return {"stages": results, "not_locked": unlocked, "tolerance": tolerance,
-            "ok": all(r.get("passed") or not r.get("required", True) for r in results.values())
+            "ok": all(r.get("passed") or not r.get("required", False) for r in results.values())
             and all(t in results for t in targets)}
 
 

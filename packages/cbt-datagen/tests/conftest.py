@@ -17,34 +17,29 @@ ROOT = Path(__file__).resolve().parents[3]
 KEY = "test-key-not-a-secret-0123456789"
 
 
-@pytest.fixture
-def anthropic_server() -> Iterator[Callable[..., AnthropicServer]]:
-    """Start AnthropicServer(**options) on loopback (key KEY); all are stopped afterwards."""
-    started: list[AnthropicServer] = []
+def _servers(cls: Any, **defaults: Any) -> Iterator[Callable[..., Any]]:
+    """Yield start(**options) for loopback servers of cls; all are stopped afterwards."""
+    started: list[Any] = []
 
-    def start(**options: Any) -> AnthropicServer:
-        options.setdefault("api_key", KEY)
-        server = AnthropicServer(**options).start()
+    def start(**options: Any) -> Any:
+        server = cls(**{**defaults, **options}).start()
         started.append(server)
         return server
 
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def anthropic_server() -> Iterator[Callable[..., AnthropicServer]]:
+    """Start AnthropicServer(**options) on loopback (key KEY); all are stopped afterwards."""
+    yield from _servers(AnthropicServer, api_key=KEY)
 
 
 @pytest.fixture
 def openai_server() -> Iterator[Callable[..., OpenAIServer]]:
-    started: list[OpenAIServer] = []
-
-    def start(**options: Any) -> OpenAIServer:
-        server = OpenAIServer(**options).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
+    yield from _servers(OpenAIServer)
 
 
 @pytest.fixture

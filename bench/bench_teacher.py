@@ -4,7 +4,8 @@
 
 1. Throughput of the real client path (anthropic SDK -> engine -> validation -> fsynced log)
    at concurrency 1, 8, 32, 64 with 200 ms per reply, vs the ideal concurrency / latency, and
-   the client's CPU time per request. The server runs in its own process.
+   the client's CPU time per request. Each level runs 24 rounds (conc x 24 requests) after a
+   warm-up round that opens the connections. The server runs in its own process.
 2. 20% injected faults across every kind: records lost, duplicated, invalid.
 3. Cost of 1,000 assessments with the paper profile's teacher (claude-3-haiku-20240307) and its
    prompt (5 few-shot examples): without prompt caching, with it, and with the batch API, from
@@ -79,7 +80,8 @@ def throughput(url: str, server_pid: int, price, tmp: Path, quick: bool) -> list
     rows = []
     spec = _event_spec()
     for conc in (1, 8, 32, 64):
-        n = conc * (3 if quick else 8) + (5 if conc == 1 else 0)
+        # whole rounds of `conc` requests, enough of them for the steady state to dominate
+        n = conc * (6 if quick else 24) if conc > 1 else (5 if quick else 13)
         teacher = TeacherParams(provider="anthropic", model=MODEL, base_url=url, top_p=1.0,
                                 max_concurrency=conc, timeout_s=30)
         seeds = make_seeds(n + conc)

@@ -25,7 +25,7 @@ def test_events_and_assessments_through_the_cli(openai_server, project, prompts,
                  provider="openai-compatible", model="local-model", timeout_s=0.3,
                  repetition_penalty=1.1)
     assert cli("events") == 0
-    assert cli("assessments") == 0
+    assert cli("assessments", "--earlier-metrics", "metrics/datagen_events.json") == 0
     records = read_jsonl(project / "data/generated/assessments.jsonl", AssessmentRecord)
     quarantined = read_jsonl(project / "data/generated/assessments.quarantine.jsonl",
                              QuarantinedReply)
@@ -40,8 +40,23 @@ def test_events_and_assessments_through_the_cli(openai_server, project, prompts,
     assert body["messages"][0]["role"] == "system"
     assert body["response_format"]["json_schema"]["name"] in ("EventDraft", "Assessment")
     assert {s.authorization for s in server.seen} == {"Bearer sk-open-123"}
-    metrics = json.loads((project / "metrics/datagen_assessments.json").read_text())
+    metrics = json.loads((project / "metrics/datagen.json").read_text())
     assert metrics["assessments"]["cost_usd"] == 0.0
+    events_alone = json.loads((project / "metrics/datagen_events.json").read_text())["events"]
+    assert metrics["events"] == events_alone
+    for key in ("requested", "succeeded", "quarantined"):
+        assert metrics["total"][key] == events_alone[key] + metrics["assessments"][key]
+    assert metrics["total"]["tokens"]["output"] == (
+        events_alone["tokens"]["output"] + metrics["assessments"]["tokens"]["output"]) > 0
+
+
+def test_unreadable_earlier_metrics_is_one_clear_error(tmp_path) -> None:
+    from cbt_datagen.commands._teacher import with_earlier_stages
+
+    bad = tmp_path / "datagen_events.json"
+    bad.write_text("{not json")
+    with pytest.raises(UserError, match=r"datagen_events\.json: cannot read"):
+        with_earlier_stages({"assessments": {}}, str(bad))
 
 
 def test_garbage_is_quarantined(openai_server, tmp_path) -> None:

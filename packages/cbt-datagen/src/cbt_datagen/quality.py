@@ -1,7 +1,7 @@
 """Cheap content checks on generated text: loops, copied examples, repeated openings.
 
 A small teacher tends to loop until the length cap, copy the few-shot examples and start every
-event the same way; these rates go into metrics/datagen_*.json so that shows up in numbers.
+event the same way; these rates go into metrics/datagen.json so that shows up in numbers.
 """
 
 from __future__ import annotations

@@ -25,11 +25,37 @@ def add_common(parser: argparse.ArgumentParser, stage: str) -> None:
     parser.add_argument("--out", default=f"data/generated/{stage}.jsonl")
     parser.add_argument("--quarantine", default=f"data/generated/{stage}.quarantine.jsonl",
                         help="replies that never validated, with their raw text")
-    parser.add_argument("--metrics", default=f"metrics/datagen_{stage}.json")
+    parser.add_argument("--metrics", default=f"metrics/datagen_{stage}.json"
+                        if stage == "events" else "metrics/datagen.json")
     parser.add_argument("--work-dir", default=WORK_DIR,
                         help="resume log of paid replies (kept outside DVC outputs)")
     parser.add_argument("-n", "--limit", type=int, help="only the first N inputs")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def with_earlier_stages(report: dict[str, Any], earlier: str | None) -> dict[str, Any]:
+    """The stage's metrics, preceded by an earlier stage's (its metrics file) and a total.
+
+    So metrics/datagen.json holds the whole teacher run: events, assessments and their sum.
+    """
+    if not earlier:
+        return report
+    import json
+
+    path = Path(earlier)
+    try:
+        sections = {**json.loads(path.read_text(encoding="utf-8")), **report}
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{path}: cannot read the earlier stage's metrics ({exc})") from None
+    total: dict[str, Any] = {"requested": 0, "succeeded": 0, "repaired": 0, "quarantined": 0,
+                             "cost_usd": 0.0, "tokens": {}}
+    for section in sections.values():
+        for key in ("requested", "succeeded", "repaired", "quarantined", "cost_usd"):
+            total[key] += section.get(key, 0)
+        for key, value in section.get("tokens", {}).items():
+            total["tokens"][key] = total["tokens"].get(key, 0) + value
+    total["cost_usd"] = round(total["cost_usd"], 6)
+    return {**sections, "total": total}
 
 
 def key_params(params: PipelineParams, max_tokens: int) -> dict[str, Any]:
@@ -80,7 +106,8 @@ def run(args: argparse.Namespace, params: PipelineParams, stage: Stage,
     write_jsonl(args.out, result.records)
     write_jsonl(args.quarantine, result.quarantined)
     metrics = {**result.metrics, "quality": stage.quality(result.records)}
-    write_json(args.metrics, {stage.name: metrics})
+    write_json(args.metrics, with_earlier_stages({stage.name: metrics},
+                                                 getattr(args, "earlier_metrics", None)))
     m = result.metrics
     print(f"{stage.name}: {m['succeeded']} written to {args.out} ({m['resumed']} resumed, "
           f"{m['repaired']} repaired), {m['quarantined']} quarantined to {args.quarantine}, "

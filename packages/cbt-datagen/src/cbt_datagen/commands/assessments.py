@@ -1,7 +1,11 @@
 """cbt-datagen assessments: events -> ten-distortion worksheet assessments (AssessmentRecord).
 
   cbt-datagen assessments --params params.yaml --events data/generated/events.jsonl \\
-      --out data/generated/assessments.jsonl --metrics metrics/datagen_assessments.json
+      --out data/generated/assessments.jsonl --metrics metrics/datagen.json \\
+      --earlier-metrics metrics/datagen_events.json
+
+metrics/datagen.json gets this stage's metrics, the events stage's (from --earlier-metrics) and
+their total.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ def main(argv: list[str]) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", default="data/generated/events.jsonl",
                         help="events JSONL (cbt-datagen events)")
+    parser.add_argument("--earlier-metrics", help="the events stage's metrics file, to include "
+                        "with a total in this stage's metrics")
     add_common(parser, "assessments")
     args = parser.parse_args(argv)
 

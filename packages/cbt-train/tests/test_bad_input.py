@@ -23,9 +23,11 @@ def _fails(params, paths, match: str) -> None:
     assert not paths.checkpoints.exists()
 
 
-def test_unknown_base_model_path(tiny_params, train_paths, tmp_path: Path) -> None:
+def test_unknown_base_model_path(tiny_params, train_paths, tmp_path: Path,
+                                 monkeypatch) -> None:
     _fails(tiny_params(base_model=str(tmp_path / "nope")), train_paths,
            r"train.base_model: .*nope is not a model folder \(no config.json\)")
+    monkeypatch.chdir(tmp_path)  # a checkout that has run the pipeline has models/base
     _fails(tiny_params(base_model="models/base"), train_paths,
            r"run the base_model stage: cbt-train base-model")
 

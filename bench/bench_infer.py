@@ -75,24 +75,44 @@ def peak_rss_mb() -> float:
 
 
 def screen_figures() -> dict:
-    """Recall and false-positive rate of the crisis screen on the test lists, and its speed."""
+    """The crisis screen on every phrase list in safety/: recall and false-positive rate of the
+    keywords, the learned probe (models/crisis_probe.json, if built) and both; and speed."""
+    from cbt_infer.probe_cli import _rates, read_phrases
     from cbt_infer.safety import screen
 
-    data = ROOT / "packages" / "cbt-infer" / "tests" / "data"
+    folder = ROOT / "safety"
+    sets = {"train": ([*sorted((folder / "train").glob("crisis_phrases*.txt"))],
+                      [*sorted((folder / "train").glob("ordinary_situations*.txt"))])}
+    for crisis_file in sorted(folder.glob("*.crisis.txt")):
+        name = crisis_file.name.removesuffix(".crisis.txt")
+        sets[name] = ([crisis_file], [folder / f"{name}.ordinary.txt"])
+    probe, out = None, {}
+    probe_file = ROOT / "models" / "crisis_probe.json"
+    if probe_file.is_file():
+        from cbt_infer.crisis_probe import CrisisProbe
 
-    def lines(name: str) -> list[str]:
-        text = (data / name).read_text(encoding="utf-8").splitlines()
-        return [x.strip() for x in text if x.strip() and not x.startswith("#")]
-
-    crisis, ordinary = lines("crisis_phrases.txt"), lines("ordinary_situations.txt")
-    start = time.perf_counter()
-    caught = sum(screen(x).crisis for x in crisis)
-    flagged = sum(screen(x).crisis for x in ordinary)
-    per_input_ms = (time.perf_counter() - start) * 1000 / (len(crisis) + len(ordinary))
-    return {"crisis_phrasings": len(crisis), "recall": round(caught / len(crisis), 3),
-            "ordinary_situations": len(ordinary),
-            "false_positive_rate": round(flagged / len(ordinary), 3),
-            "ms_per_input": round(per_input_ms, 3)}
+        start = time.perf_counter()
+        probe = CrisisProbe.load(probe_file, base=ROOT / "models" / "base")
+        out["probe_load_s"] = round(time.perf_counter() - start, 2)
+    for name, (crisis_files, ordinary_files) in sets.items():
+        crisis = [t for f in crisis_files for t in read_phrases(f)]
+        texts = crisis + [t for f in ordinary_files for t in read_phrases(f)]
+        labels = [1] * len(crisis) + [0] * (len(texts) - len(crisis))
+        start = time.perf_counter()
+        keywords = [screen(t).crisis for t in texts]
+        row = {"crisis": len(crisis), "ordinary": len(texts) - len(crisis),
+               "keywords": _rates(keywords, labels),
+               "keywords_ms_per_input": round((time.perf_counter() - start) * 1000 / len(texts),
+                                              3)}
+        if probe is not None:
+            start = time.perf_counter()
+            both = [screen(t, probe=probe).crisis for t in texts]
+            row["keywords_then_probe"] = _rates(both, labels)
+            row["keywords_then_probe_ms_per_input"] = round(
+                (time.perf_counter() - start) * 1000 / len(texts), 1)
+        out[name] = row
+        print(name, row, flush=True)
+    return out
 
 
 def child(kind: str, model: str, adapter: str | None) -> dict:

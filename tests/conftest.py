@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # helper modules next to the tests
 from s3server import S3Server, seaweed_s3  # noqa: E402
 
-COPIED = ["dvc.yaml", "params.yaml", "conf", "prompts", "packages", ".dvcignore", "scripts"]
+COPIED = ["dvc.yaml", "params.yaml", "conf", "prompts", "packages", ".dvcignore", "scripts",
+          "safety"]
 
 
 def _env() -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,13 @@ from cbt_schema.errors import run_cli
 CLI = [sys.executable, "-c", "from cbt_infer.cli import main; main()"]
 
 
-def run(args: list[str], stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(CLI + args, input=stdin, capture_output=True, text=True, timeout=600)
+def run(args: list[str], stdin: str | None = None, cwd: Path | None = None
+        ) -> subprocess.CompletedProcess:
+    """The CLI in a subprocess, by default in an empty folder (no models/crisis_probe.json)."""
+    if cwd is None:
+        cwd = Path(tempfile.mkdtemp(prefix="cbt-infer-cli-"))
+    return subprocess.run(CLI + args, input=stdin, capture_output=True, text=True, timeout=600,
+                          cwd=cwd)
 
 
 def test_help_imports_no_heavy_library() -> None:
@@ -43,8 +49,13 @@ def test_crisis_text_gets_resources_without_a_model(tmp_path: Path) -> None:
     (["--backend", "llama", "--gguf", "/nonexistent.gguf", "my boss shouted"], None,
      "/nonexistent.gguf"),
     (["--max-new-tokens", "0", "x"], None, "--max-new-tokens"),
+    (["--crisis-probe", "/nonexistent.json", "my boss shouted"], None,
+     "/nonexistent.json: crisis probe file not found"),
+    (["--crisis-probe", "p.json", "--no-crisis-probe", "x"], None, "do not mix"),
 ])
-def test_bad_input_is_one_line_and_exit_2(args, stdin, message, capsys) -> None:
+def test_bad_input_is_one_line_and_exit_2(args, stdin, message, capsys, tmp_path,
+                                          monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
     assert run_cli("cbt-infer", _main, args) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
@@ -78,3 +89,4 @@ def test_a_real_answer_as_json(base_dir: Path, tmp_path: Path) -> None:
     assert data["crisis"] is False and data["raw"] and data["tokens"] <= 8
     assert data["parsed"] is False and data["problems"]  # 8 tokens cannot be a full answer
     assert "could not be read as a structured assessment" in proc.stderr
+    assert "crisis screen used keywords only" in proc.stderr  # no models/crisis_probe.json

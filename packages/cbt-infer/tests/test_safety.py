@@ -1,4 +1,6 @@
-"""The crisis screen: recall 1.0 on the crisis list, false alarms measured on ordinary distress."""
+"""The crisis screen: recall 1.0 on the training crisis lists, false alarms measured on ordinary
+distress. The lists live in the repo's safety/train/ (the crisis_probe stage trains on them too);
+held-out lists in safety/ are measured by that stage and bench/bench_crisis_screen.py."""
 
 from __future__ import annotations
 
@@ -10,20 +12,22 @@ import pytest
 from cbt_infer.safety import CrisisResources, screen
 from cbt_schema.errors import UserError
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[3] / "safety" / "train"
 
 
-def load_lines(name: str) -> list[str]:
-    lines = (DATA / name).read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+def load_lines(pattern: str) -> list[str]:
+    files = sorted(DATA.glob(pattern))
+    assert files, f"no {pattern} in {DATA}"
+    return [line.strip() for f in files for line in f.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
 
 
-CRISIS = load_lines("crisis_phrases.txt")
-ORDINARY = load_lines("ordinary_situations.txt")
+CRISIS = load_lines("crisis_phrases*.txt")
+ORDINARY = load_lines("ordinary_situations*.txt")
 
 
 def test_lists_are_big_enough() -> None:
-    assert len(CRISIS) >= 40 and len(ORDINARY) >= 40
+    assert len(CRISIS) >= 150 and len(ORDINARY) >= 150
     assert not set(CRISIS) & set(ORDINARY)
 
 

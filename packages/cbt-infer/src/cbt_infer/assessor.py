@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from cbt_infer.backend_hf import Settings
+from cbt_infer.crisis_probe import CrisisProbe
 from cbt_infer.prompt import messages_for, resolve_system_prompt
 from cbt_infer.result import AssessResult, from_generation
 from cbt_infer.safety import NOTICE, CrisisResources, screen
@@ -36,24 +37,31 @@ class Stream:
 
 class Assessor:
     def __init__(self, backend, system_prompt: str, resources: CrisisResources | None = None,
-                 settings: Settings | None = None) -> None:
+                 settings: Settings | None = None, crisis_probe: CrisisProbe | None = None
+                 ) -> None:
         self.backend = backend
         self.system_prompt = system_prompt
         self.resources = resources or CrisisResources.default()
         self.settings = settings or Settings()
+        self.crisis_probe = crisis_probe
 
     @classmethod
     def from_pretrained(cls, base: str | Path | None = None, adapter: str | Path | None = None,
                         *, gguf: str | Path | None = None, lora_gguf: str | Path | None = None,
                         system_prompt: str | Path | None = None,
                         crisis_resources: CrisisResources | str | Path | None = None,
+                        crisis_probe: CrisisProbe | str | Path | None = None,
                         settings: Settings | None = None, dtype: str = "float32",
                         n_ctx: int = 4096, n_threads: int | None = None) -> Assessor:
         """Load base + peft adapter, a merged model folder (`base` alone), or a GGUF file on
         llama.cpp (`gguf=`, optionally `lora_gguf=`). `system_prompt` is text or a .txt path;
-        by default `system_prompt.txt` in the model folder, else the built-in prompt."""
+        by default `system_prompt.txt` in the model folder, else the built-in prompt.
+        `crisis_probe` (a CrisisProbe or its file, e.g. models/crisis_probe.json) adds the
+        learned crisis screen to the keyword one."""
         if not isinstance(crisis_resources, CrisisResources):
             crisis_resources = CrisisResources.load(crisis_resources)
+        if crisis_probe is not None and not isinstance(crisis_probe, CrisisProbe):
+            crisis_probe = CrisisProbe.load(crisis_probe)
         if gguf is not None:
             if adapter is not None:
                 raise UserError("a GGUF model takes its adapter as a LoRA GGUF (lora_gguf= / "
@@ -72,7 +80,7 @@ class Assessor:
             backend = TransformersBackend(model, tokenizer, description)
             folders = [spec.adapter, spec.base]
         prompt = resolve_system_prompt(system_prompt, *folders)
-        return cls(backend, prompt, crisis_resources, settings)
+        return cls(backend, prompt, crisis_resources, settings, crisis_probe)
 
     # -- checks -------------------------------------------------------------------------
     def crisis_result(self, situation: str, signals: tuple[str, ...]) -> AssessResult:
@@ -120,7 +128,7 @@ class Assessor:
     def _stream(self, situation: str, screen_input: bool,
                 settings: Settings) -> Iterator[str]:
         if isinstance(situation, str) and situation.strip() and screen_input:
-            verdict = screen(situation)
+            verdict = screen(situation, self.crisis_probe)
             if verdict.crisis:
                 result = self.crisis_result(situation, verdict.signals)
                 yield result.display
@@ -144,7 +152,7 @@ class Assessor:
         todo: list[tuple[int, list[dict[str, str]]]] = []
         for i, situation in enumerate(situations):
             if screen_input and isinstance(situation, str) and situation.strip():
-                verdict = screen(situation)
+                verdict = screen(situation, self.crisis_probe)
                 if verdict.crisis:
                     results[i] = self.crisis_result(situation, verdict.signals)
                     continue

@@ -5,8 +5,10 @@
   cbt-infer --stream --file situation.txt
   cbt-infer --backend llama "..."               # GGUF on llama.cpp (extra: cbt-infer[llama])
   cbt-infer export --out models/gguf            # GGUF + LoRA GGUF + Ollama Modelfile
+  cbt-infer crisis-probe --help                 # train the crisis screen's learned stage
 
-Input that signals a risk of suicide or self-harm gets crisis resources, not an analysis.
+Input that signals a risk of suicide or self-harm gets crisis resources, not an analysis: a
+keyword screen, then (default, when models/crisis_probe.json exists) a learned probe.
 Defaults: --base models/base, --adapter models/adapter (if present), --system-prompt
 prompts/system.txt (if present), greedy decoding.
 """
@@ -19,6 +21,7 @@ import os
 import sys
 from pathlib import Path
 
+PROBE_DEFAULT = Path("models/crisis_probe.json")
 GGUF_DEFAULTS = ("models/gguf/cbt-student-q4_k_m.gguf", "models/gguf/cbt-student-f16.gguf")
 
 
@@ -41,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="seed for sampling (with --temperature > 0)")
     p.add_argument("--system-prompt", type=Path, help="system prompt file (default "
                    "prompts/system.txt if present)")
+    p.add_argument("--crisis-probe", type=Path, help="learned crisis screen (default "
+                   "models/crisis_probe.json if present)")
+    p.add_argument("--no-crisis-probe", action="store_true", help="screen with keywords only")
     p.add_argument("--crisis-resources", type=Path, help="JSON file with the crisis message "
                    "and resources (default: the built-in international list)")
     return p
@@ -126,6 +132,10 @@ def format_text(result) -> str:
 
 
 def _main(argv: list[str]) -> int:
+    if argv[:1] == ["crisis-probe"]:
+        from cbt_infer.probe_cli import main as probe_main
+
+        return probe_main(argv[1:])
     if argv[:1] == ["export"]:
         from cbt_infer.export import main as export_main
 
@@ -144,7 +154,8 @@ def _main(argv: list[str]) -> int:
     from cbt_infer.safety import CrisisResources, screen
 
     resources = CrisisResources.load(args.crisis_resources)
-    verdict = screen(situation)  # before any model is loaded
+    probe, probe_note = _probe(args)
+    verdict = screen(situation, probe=probe)  # before the student is loaded
     if verdict.crisis:
         from cbt_infer.result import AssessResult
 
@@ -165,7 +176,26 @@ def _main(argv: list[str]) -> int:
     if result is not None and not result.crisis and not result.parsed:
         print("cbt-infer: note: the answer could not be read as a structured assessment ("
               + "; ".join(result.problems) + ")", file=sys.stderr)
+    if probe_note:
+        print(f"cbt-infer: note: {probe_note}", file=sys.stderr)
     return 0
+
+
+def _probe(args: argparse.Namespace):
+    """(the learned crisis probe or None, a note for the user or ""): --crisis-probe, else
+    models/crisis_probe.json if present."""
+    from cbt_schema.errors import UserError
+
+    if args.no_crisis_probe:
+        if args.crisis_probe is not None:
+            raise UserError("--crisis-probe and --no-crisis-probe do not mix: choose one")
+        return None, ""
+    if args.crisis_probe is None and not PROBE_DEFAULT.is_file():
+        return None, (f"{PROBE_DEFAULT} not found, so the crisis screen used keywords only "
+                      "(run `dvc repro crisis_probe` for its learned stage)")
+    from cbt_infer.crisis_probe import CrisisProbe
+
+    return CrisisProbe.load(args.crisis_probe or PROBE_DEFAULT), ""
 
 
 def main() -> None:

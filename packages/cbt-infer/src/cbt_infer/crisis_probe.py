@@ -1,0 +1,147 @@
+"""The crisis screen's learned second stage: a linear probe on SmolLM2-135M's hidden states.
+
+The keyword screen (cbt_infer.safety) catches what its patterns name and misses new phrasings.
+This probe reads meaning instead: the text goes through the base model (no chat template, no
+generation), the hidden states of a few layers are averaged over the tokens, standardised, and
+a logistic regression trained on the project's phrase lists gives a crisis probability. Its
+threshold is chosen by cross-validation on the training lists for a target recall, never on
+the held-out lists it is measured on. It only ever adds alarms: a text the keywords flag stays
+flagged.
+
+    probe = CrisisProbe.load("models/crisis_probe.json")   # loads models/base (135M, ~1 s)
+    probe.score(["I keep thinking about not waking up"])    # -> [0.93]
+    screen(text, probe=probe)                                # keywords, then the probe
+
+Training: `cbt-infer crisis-probe` (the `crisis_probe` DVC stage; see probe_cli.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cbt_schema.errors import UserError
+
+LAYERS = (10, 20, 30)
+FORMAT = "cbt-crisis-probe/1"
+
+
+def base_identity(base: str | Path) -> dict[str, Any]:
+    """What pins the base model: its architecture and, when the base_model stage made it,
+    the sha256 of the GGUF file it came from."""
+    folder = Path(base)
+    if not (folder / "config.json").is_file():
+        raise UserError(f"{folder}: not a model folder (no config.json); run the base_model "
+                        "stage: dvc repro base_model")
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    identity = {"hidden_size": config.get("hidden_size"),
+                "num_hidden_layers": config.get("num_hidden_layers")}
+    record = folder / "base_model.json"
+    if record.is_file():
+        identity["gguf_sha256"] = json.loads(record.read_text(encoding="utf-8")).get(
+            "gguf_sha256")
+    return identity
+
+
+class Encoder:
+    """Mean-pooled hidden states of LAYERS for each text, from the base model on CPU."""
+
+    def __init__(self, base: str | Path, layers: Sequence[int] = LAYERS) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self.layers = tuple(layers)
+        self.tokenizer = AutoTokenizer.from_pretrained(base)
+        self.model = AutoModel.from_pretrained(base, dtype=torch.float32).eval()
+        n = self.model.config.num_hidden_layers
+        if max(self.layers) > n:
+            raise UserError(f"{base}: the probe reads layer {max(self.layers)}, the model has {n}")
+
+    def __call__(self, texts: Sequence[str], batch_size: int = 16) -> Any:
+        import torch
+
+        rows = []
+        with torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                batch = self.tokenizer(list(texts[start:start + batch_size]), padding=True,
+                                       truncation=True, max_length=512, return_tensors="pt")
+                states = self.model(**batch, output_hidden_states=True).hidden_states
+                mask = batch["attention_mask"].unsqueeze(-1).float()
+                pooled = [(states[i] * mask).sum(1) / mask.sum(1) for i in self.layers]
+                rows.append(torch.cat(pooled, dim=1))
+        return torch.cat(rows)
+
+
+def fit_logistic(features: Any, labels: Any, l2: float = 1e-2) -> tuple[Any, Any, Any, Any]:
+    """Standardise, then an L2-regularised logistic regression (full-batch L-BFGS)."""
+    import torch
+
+    mean, std = features.mean(0), features.std(0) + 1e-6
+    x = (features - mean) / std
+    weight = torch.zeros(x.shape[1], requires_grad=True)
+    bias = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.LBFGS([weight, bias], max_iter=500, line_search_fn="strong_wolfe")
+
+    def loss() -> Any:
+        opt.zero_grad()
+        value = torch.nn.functional.binary_cross_entropy_with_logits(x @ weight + bias, labels)
+        value = value + l2 * (weight**2).sum()
+        value.backward()
+        return value
+
+    opt.step(loss)
+    return mean, std, weight.detach(), bias.detach()
+
+
+def probability(features: Any, mean: Any, std: Any, weight: Any, bias: Any) -> Any:
+    import torch
+
+    return torch.sigmoid(((features - mean) / std) @ weight + bias)
+
+
+@dataclass
+class CrisisProbe:
+    encoder: Encoder
+    mean: Any
+    std: Any
+    weight: Any
+    bias: Any
+    threshold: float
+
+    def score(self, texts: Sequence[str]) -> list[float]:
+        """Crisis probability of each text."""
+        probs = probability(self.encoder(texts), self.mean, self.std, self.weight, self.bias)
+        return [float(p) for p in probs]
+
+    def flags(self, text: str) -> tuple[bool, float]:
+        p = self.score([text])[0]
+        return p >= self.threshold, p
+
+    @classmethod
+    def load(cls, path: str | Path, base: str | Path | None = None) -> CrisisProbe:
+        """Read a probe file; its base model is `base` or the folder the file names."""
+        import torch
+
+        path = Path(path)
+        if not path.is_file():
+            raise UserError(f"{path}: crisis probe file not found (run `dvc repro "
+                            "crisis_probe`, or pass --no-crisis-probe to use keywords only)")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        if data.get("format") != FORMAT:
+            raise UserError(f"{path}: not a crisis probe (format {data.get('format')!r}, "
+                            f"expected {FORMAT!r})")
+        base = Path(base or data["base_model"])
+        expected, found = data["base_identity"], base_identity(base)
+        if any(found.get(k) != v for k, v in expected.items()):
+            raise UserError(f"{path}: trained on a different base model than {base} "
+                            f"(expected {expected}, found {found}); retrain it: dvc repro "
+                            "crisis_probe")
+        tensor = torch.tensor
+        return cls(Encoder(base, data["layers"]), tensor(data["mean"]), tensor(data["std"]),
+                   tensor(data["weight"]), tensor(data["bias"]), float(data["threshold"]))

@@ -1,6 +1,7 @@
 """cbt-infer: private CBT distortion assessments from the fine-tuned student.
 
-The crisis screen (`cbt_infer.safety`) runs before any generation. Names are imported lazily so
+The crisis screen (`cbt_infer.safety`, keywords; `cbt_infer.crisis_probe`, its learned stage)
+runs before any generation. Names are imported lazily so
 `cbt-infer --help` starts fast; torch, transformers and llama_cpp load only with a model.
 """
 
@@ -13,7 +14,7 @@ _EXPORTS = {
     "Settings": "cbt_infer.backend_hf", "AssessResult": "cbt_infer.result",
     "Generation": "cbt_infer.result", "NOTICE": "cbt_infer.safety",
     "CrisisResources": "cbt_infer.safety", "Screen": "cbt_infer.safety",
-    "screen": "cbt_infer.safety",
+    "screen": "cbt_infer.safety", "CrisisProbe": "cbt_infer.crisis_probe",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -29,9 +29,7 @@ def trained(base_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     heldout.with_suffix(".crisis.txt").write_text("\n".join(UNSEEN_CRISIS) + "\n")
     heldout.with_suffix(".ordinary.txt").write_text(
         "My flatmate ate my leftovers again and I am fuming.\n")
-    argv = ["--base", str(base_dir),
-            "--crisis", *map(str, sorted((SAFETY / "train").glob("crisis_phrases*.txt"))),
-            "--ordinary", *map(str, sorted((SAFETY / "train").glob("ordinary_situations*.txt"))),
+    argv = ["--base", str(base_dir), "--train", str(SAFETY / "train"),
             "--heldout", str(heldout), "--out", str(out / "probe.json"),
             "--metrics", str(out / "metrics.json")]
     assert main(argv) == 0
@@ -120,3 +118,7 @@ def test_bad_phrase_file_and_target(tmp_path: Path) -> None:
         read_phrases(tmp_path / "none.txt")
     with pytest.raises(UserError, match="--target-recall"):
         main(["--crisis", "a", "--ordinary", "b", "--target-recall", "1.0"])
+    with pytest.raises(UserError, match="no training texts"):
+        main(["--train", str(tmp_path)])
+    with pytest.raises(UserError, match="folder not found"):
+        main(["--train", str(tmp_path / "none")])

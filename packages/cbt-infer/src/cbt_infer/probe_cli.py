@@ -1,12 +1,12 @@
 """cbt-infer crisis-probe: train the crisis screen's learned stage and measure the whole screen.
 
-  cbt-infer crisis-probe --base models/base \\
-      --crisis safety/train/crisis_phrases*.txt \\
-      --ordinary safety/train/ordinary_situations*.txt \\
+  cbt-infer crisis-probe --base models/base --train safety/train \\
       --heldout safety/heldout_a safety/heldout_b \\
       --out models/crisis_probe.json --metrics metrics/crisis_screen.json
 
-Phrase files: one text per line; blank lines and lines starting with '#' are skipped. A held-out
+--train DIR takes every crisis*.txt and ordinary*.txt in DIR (or name files with --crisis and
+--ordinary). Phrase files: one text per line; blank lines and lines starting with '#' are
+skipped. A held-out
 set PREFIX is PREFIX.crisis.txt + PREFIX.ordinary.txt; held-out sets are only measured, never
 trained on or used to pick the threshold. The threshold is the one that keeps cross-validated
 recall on the training crisis texts at --target-recall.
@@ -129,8 +129,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="cbt-infer crisis-probe", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base", default="models/base", help="base model folder")
-    parser.add_argument("--crisis", nargs="+", required=True, help="crisis phrase files")
-    parser.add_argument("--ordinary", nargs="+", required=True, help="ordinary phrase files")
+    parser.add_argument("--train", type=Path, help="folder of crisis*.txt and ordinary*.txt")
+    parser.add_argument("--crisis", nargs="+", default=[], help="crisis phrase files")
+    parser.add_argument("--ordinary", nargs="+", default=[], help="ordinary phrase files")
     parser.add_argument("--heldout", nargs="*", default=[], help="held-out set prefixes")
     parser.add_argument("--target-recall", type=float, default=0.95,
                         help="cross-validated recall the threshold keeps (default 0.95)")
@@ -141,6 +142,14 @@ def main(argv: list[str]) -> int:
     from cbt_schema.errors import UserError
     from cbt_schema.jsonl import write_json
 
+    if args.train is not None:
+        if not args.train.is_dir():
+            raise UserError(f"--train {args.train}: folder not found")
+        args.crisis += sorted(args.train.glob("crisis*.txt"))
+        args.ordinary += sorted(args.train.glob("ordinary*.txt"))
+    if not args.crisis or not args.ordinary:
+        raise UserError("no training texts: give --train DIR (with crisis*.txt and "
+                        "ordinary*.txt) or --crisis and --ordinary files")
     if not 0.5 <= args.target_recall < 1.0:
         raise UserError(f"--target-recall: must be in [0.5, 1) (got {args.target_recall})")
     result = train(args)

@@ -77,7 +77,7 @@ def peak_rss_mb() -> float:
 def screen_figures() -> dict:
     """The crisis screen on every phrase list in safety/: recall and false-positive rate of the
     keywords, the learned probe (models/crisis_probe.json, if built) and both; and speed."""
-    from cbt_infer.probe_cli import _rates, read_phrases
+    from cbt_infer.probe_cli import read_phrases, screen_rates
     from cbt_infer.safety import screen
 
     folder = ROOT / "safety"
@@ -101,13 +101,13 @@ def screen_figures() -> dict:
         start = time.perf_counter()
         keywords = [screen(t).crisis for t in texts]
         row = {"crisis": len(crisis), "ordinary": len(texts) - len(crisis),
-               "keywords": _rates(keywords, labels),
+               "keywords": screen_rates(keywords, labels),
                "keywords_ms_per_input": round((time.perf_counter() - start) * 1000 / len(texts),
                                               3)}
         if probe is not None:
             start = time.perf_counter()
             both = [screen(t, probe=probe).crisis for t in texts]
-            row["keywords_then_probe"] = _rates(both, labels)
+            row["keywords_then_probe"] = screen_rates(both, labels)
             row["keywords_then_probe_ms_per_input"] = round(
                 (time.perf_counter() - start) * 1000 / len(texts), 1)
         out[name] = row

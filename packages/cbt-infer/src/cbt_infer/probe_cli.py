@@ -35,7 +35,7 @@ def read_phrases(path: str | Path) -> list[str]:
     return [s for s in (line.strip() for line in lines) if s and not s.startswith("#")]
 
 
-def _rates(flags: list[bool], labels: list[int]) -> dict[str, Any]:
+def screen_rates(flags: list[bool], labels: list[int]) -> dict[str, Any]:
     crisis = [f for f, y in zip(flags, labels, strict=True) if y]
     ordinary = [f for f, y in zip(flags, labels, strict=True) if not y]
     return {"recall": round(sum(crisis) / max(1, len(crisis)), 4),
@@ -100,9 +100,9 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     metrics: dict[str, Any] = {
         "threshold": round(threshold, 6), "target_recall": args.target_recall,
         "train": {"crisis": len(crisis), "ordinary": len(ordinary),
-                  "keywords": _rates(keywords, labels),
-                  "probe_cross_validated": _rates(probe_flags, labels),
-                  "combined_cross_validated": _rates(
+                  "keywords": screen_rates(keywords, labels),
+                  "probe_cross_validated": screen_rates(probe_flags, labels),
+                  "combined_cross_validated": screen_rates(
                       [k or p for k, p in zip(keywords, probe_flags, strict=True)], labels)}}
     mean, std, weight, bias = fit_logistic(features, torch.tensor(labels, dtype=torch.float32))
     probe = {"format": FORMAT, "base_model": str(args.base), "base_identity": identity,
@@ -120,8 +120,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         pr = [p >= threshold for p in probs]
         metrics[Path(prefix).name] = {
             "crisis": len(h_crisis), "ordinary": len(h_ordinary),
-            "keywords": _rates(kw, h_labels), "probe": _rates(pr, h_labels),
-            "combined": _rates([k or p for k, p in zip(kw, pr, strict=True)], h_labels)}
+            "keywords": screen_rates(kw, h_labels), "probe": screen_rates(pr, h_labels),
+            "combined": screen_rates([k or p for k, p in zip(kw, pr, strict=True)], h_labels)}
     return {"probe": probe, "metrics": metrics}
 
 

@@ -39,6 +39,9 @@ def test_crisis_text_gets_resources_without_a_model(tmp_path: Path) -> None:
     proc = run(["--json"], stdin="Everyone would be better off without me")
     data = json.loads(proc.stdout)
     assert data["crisis"] is True and data["assessment"] is None
+    # keywords answer first: no probe (nor transformers) is loaded for what they catch
+    proc = run(["--crisis-probe", "/nonexistent.json", "I want to kill myself"])
+    assert proc.returncode == 0 and "988" in proc.stdout and not proc.stderr
 
 
 @pytest.mark.parametrize(("args", "stdin", "message"), [

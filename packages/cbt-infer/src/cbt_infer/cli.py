@@ -145,6 +145,8 @@ def _main(argv: list[str]) -> int:
 
     if args.stream and args.json:
         raise UserError("--stream and --json do not mix: choose one")
+    if args.crisis_probe is not None and args.no_crisis_probe:
+        raise UserError("--crisis-probe and --no-crisis-probe do not mix: choose one")
     if args.max_new_tokens < 1:
         raise UserError(f"--max-new-tokens: must be at least 1 (got {args.max_new_tokens})")
     situation = _read_situation(args)
@@ -154,8 +156,11 @@ def _main(argv: list[str]) -> int:
     from cbt_infer.safety import CrisisResources, screen
 
     resources = CrisisResources.load(args.crisis_resources)
-    probe, probe_note = _probe(args)
-    verdict = screen(situation, probe=probe)  # before the student is loaded
+    verdict, probe_note = screen(situation), ""  # keywords: before any model is loaded
+    if not verdict.crisis:
+        probe, probe_note = _probe(args)  # the learned stage, before the student is loaded
+        if probe is not None:
+            verdict = screen(situation, probe=probe)
     if verdict.crisis:
         from cbt_infer.result import AssessResult
 
@@ -184,11 +189,7 @@ def _main(argv: list[str]) -> int:
 def _probe(args: argparse.Namespace):
     """(the learned crisis probe or None, a note for the user or ""): --crisis-probe, else
     models/crisis_probe.json if present."""
-    from cbt_schema.errors import UserError
-
     if args.no_crisis_probe:
-        if args.crisis_probe is not None:
-            raise UserError("--crisis-probe and --no-crisis-probe do not mix: choose one")
         return None, ""
     if args.crisis_probe is None and not PROBE_DEFAULT.is_file():
         return None, (f"{PROBE_DEFAULT} not found, so the crisis screen used keywords only "

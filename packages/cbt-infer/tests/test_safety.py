@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cbt_infer.probe_cli import read_phrases
 from cbt_infer.safety import CrisisResources, screen
 from cbt_schema.errors import UserError
 
@@ -18,8 +19,7 @@ DATA = Path(__file__).resolve().parents[3] / "safety" / "train"
 def load_lines(pattern: str) -> list[str]:
     files = sorted(DATA.glob(pattern))
     assert files, f"no {pattern} in {DATA}"
-    return [line.strip() for f in files for line in f.read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.startswith("#")]
+    return [text for f in files for text in read_phrases(f)]
 
 
 CRISIS = load_lines("crisis_phrases*.txt")

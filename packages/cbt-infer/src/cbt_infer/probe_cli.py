@@ -6,10 +6,9 @@
 
 --train DIR takes every crisis*.txt and ordinary*.txt in DIR (or name files with --crisis and
 --ordinary). Phrase files: one text per line; blank lines and lines starting with '#' are
-skipped. A held-out
-set PREFIX is PREFIX.crisis.txt + PREFIX.ordinary.txt; held-out sets are only measured, never
-trained on or used to pick the threshold. The threshold is the one that keeps cross-validated
-recall on the training crisis texts at --target-recall.
+skipped. A held-out set PREFIX is PREFIX.crisis.txt + PREFIX.ordinary.txt; held-out sets are
+only measured, never trained on or used to pick the threshold. The threshold is the one that
+keeps cross-validated recall on the training crisis texts at --target-recall.
 """
 
 from __future__ import annotations
@@ -41,6 +40,22 @@ def screen_rates(flags: list[bool], labels: list[int]) -> dict[str, Any]:
     return {"recall": round(sum(crisis) / max(1, len(crisis)), 4),
             "false_positive_rate": round(sum(ordinary) / max(1, len(ordinary)), 4),
             "missed": len(crisis) - sum(crisis), "false_alarms": sum(ordinary)}
+
+
+def _measure(texts: list[str], labels: list[int], probs: list[float], threshold: float
+             ) -> dict[str, Any]:
+    """Rates of the keywords, the probe at `threshold`, and both together."""
+    from cbt_infer.safety import screen
+
+    keywords = [screen(t).crisis for t in texts]
+    probe = [p >= threshold for p in probs]
+    return {"keywords": screen_rates(keywords, labels), "probe": screen_rates(probe, labels),
+            "combined": screen_rates([k or p for k, p in zip(keywords, probe, strict=True)],
+                                     labels)}
+
+
+def _labelled(crisis: list[str], ordinary: list[str]) -> tuple[list[str], list[int]]:
+    return crisis + ordinary, [1] * len(crisis) + [0] * len(ordinary)
 
 
 def cross_validated(features: Any, labels: list[int], seed: int) -> list[float]:
@@ -84,26 +99,22 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         fit_logistic,
         probability,
     )
-    from cbt_infer.safety import screen
 
     crisis = [t for f in args.crisis for t in read_phrases(f)]
     ordinary = [t for f in args.ordinary for t in read_phrases(f)]
-    texts, labels = crisis + ordinary, [1] * len(crisis) + [0] * len(ordinary)
+    texts, labels = _labelled(crisis, ordinary)
     identity = base_identity(args.base)
     encoder = Encoder(args.base, LAYERS)
     print(f"crisis-probe: encoding {len(texts)} training texts", file=sys.stderr)
     features = encoder(texts)
     oof = cross_validated(features, labels, args.seed)
     threshold = threshold_for(oof, labels, args.target_recall)
-    keywords = [screen(t).crisis for t in texts]
-    probe_flags = [p >= threshold for p in oof]
+    cv = _measure(texts, labels, oof, threshold)
     metrics: dict[str, Any] = {
         "threshold": round(threshold, 6), "target_recall": args.target_recall,
-        "train": {"crisis": len(crisis), "ordinary": len(ordinary),
-                  "keywords": screen_rates(keywords, labels),
-                  "probe_cross_validated": screen_rates(probe_flags, labels),
-                  "combined_cross_validated": screen_rates(
-                      [k or p for k, p in zip(keywords, probe_flags, strict=True)], labels)}}
+        "train": {"crisis": len(crisis), "ordinary": len(ordinary), "keywords": cv["keywords"],
+                  "probe_cross_validated": cv["probe"],
+                  "combined_cross_validated": cv["combined"]}}
     mean, std, weight, bias = fit_logistic(features, torch.tensor(labels, dtype=torch.float32))
     probe = {"format": FORMAT, "base_model": str(args.base), "base_identity": identity,
              "layers": list(LAYERS), "threshold": threshold,
@@ -113,15 +124,10 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     for prefix in args.heldout:
         h_crisis = read_phrases(f"{prefix}.crisis.txt")
         h_ordinary = read_phrases(f"{prefix}.ordinary.txt")
-        h_texts = h_crisis + h_ordinary
-        h_labels = [1] * len(h_crisis) + [0] * len(h_ordinary)
+        h_texts, h_labels = _labelled(h_crisis, h_ordinary)
         probs = probability(encoder(h_texts), mean, std, weight, bias).tolist()
-        kw = [screen(t).crisis for t in h_texts]
-        pr = [p >= threshold for p in probs]
-        metrics[Path(prefix).name] = {
-            "crisis": len(h_crisis), "ordinary": len(h_ordinary),
-            "keywords": screen_rates(kw, h_labels), "probe": screen_rates(pr, h_labels),
-            "combined": screen_rates([k or p for k, p in zip(kw, pr, strict=True)], h_labels)}
+        metrics[Path(prefix).name] = {"crisis": len(h_crisis), "ordinary": len(h_ordinary),
+                                      **_measure(h_texts, h_labels, probs, threshold)}
     return {"probe": probe, "metrics": metrics}
 
 

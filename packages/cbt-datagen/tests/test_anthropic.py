@@ -8,11 +8,12 @@ import pytest
 from cbt_datagen.engine import StageResult, StageSpec, run_stage
 from cbt_datagen.prompts import load_prompt
 from cbt_datagen.providers.anthropic import AnthropicProvider
-from cbt_datagen.testing.helpers import HAIKU, PRICES, cli, make_seeds, write_params
+from cbt_datagen.model_table import price_for
+from cbt_datagen.testing.helpers import HAIKU, cli, make_seeds, write_params
 from cbt_datagen.testing.replies import CONTENT_FAULTS, HTTP_FAULTS, Fault, always, rate_faults
 from cbt_schema import Event, EventDraft, QuarantinedReply
 from cbt_schema.jsonl import read_jsonl
-from cbt_schema.params import Price, TeacherParams
+from cbt_schema.params import TeacherParams
 
 ROOT = Path(__file__).resolve().parents[3]
 KEY = "test-key-not-a-secret-0123456789"
@@ -21,7 +22,7 @@ N = 16
 
 def _run(server, tmp_path: Path, n: int = N, **teacher) -> StageResult:
     params = {"provider": "anthropic", "model": HAIKU, "base_url": server.url,
-              "max_concurrency": 8, "timeout_s": 5, "top_p": 1.0, **teacher}
+              "max_concurrency": 8, "timeout_s": 5, **teacher}
     provider = AnthropicProvider(TeacherParams(**params))
     spec = StageSpec("events", EventDraft, load_prompt(ROOT / "prompts/event.j2"), 400,
                      lambda k, i, r, p: Event(id=f"event-{k[:16]}", seed_id=i,
@@ -30,7 +31,7 @@ def _run(server, tmp_path: Path, n: int = N, **teacher) -> StageResult:
     prompt = spec.prompt
     items = [(s.id, prompt.user(s)) for s in make_seeds(n)]
     return run_stage(provider, spec, items, work_path=tmp_path / "work.jsonl", max_attempts=3,
-                     price=Price(**PRICES[HAIKU]), progress=False)
+                     price=price_for(HAIKU), progress=False)
 
 
 def _assert_complete(result: StageResult, n: int = N) -> None:
@@ -103,7 +104,8 @@ def test_key_is_sent_as_bearer_and_never_written(anthropic_server, api_key, proj
     assert cli("assessments", "--work-dir", "work") == 0
     assert {s.authorization for s in server.seen} == {f"Bearer {KEY}"}
     body = server.last_body  # what the SDK sent for the last assessment
-    assert body["temperature"] == 1.0 and "top_p" not in body  # top_p 1.0 is not sent
+    assert not {"temperature", "top_p", "top_k"} & body.keys()  # refused by 2026-10-21
+    assert body["model"] == "claude-haiku-5-5" and body["thinking"] == {"type": "disabled"}
     assert body["system"][0]["cache_control"] == {"type": "ephemeral"}
     assert body["tool_choice"] == {"type": "tool", "name": "Assessment"}
     assert body["tools"][0]["input_schema"]["properties"]["findings"]["maxItems"] == 10
@@ -132,9 +134,25 @@ def test_unknown_model_fails_before_any_request(anthropic_server, project, promp
     server = anthropic_server()
     write_params(project / "params.yaml", prompts, server.url, model="claude-unknown-9")
     assert cli("events") == 2
-    assert ("params.yaml: teacher.prices: no price for model 'claude-unknown-9'"
-            in capsys.readouterr().err)
-    assert server.seen == []
+    err = capsys.readouterr().err
+    assert err.startswith("cbt-datagen: error: params.yaml: teacher.model: 'claude-unknown-9' "
+                          "is not a Claude model this project knows (active: claude-haiku-5-5")
+    assert err.count("\n") == 1 and server.seen == []
+
+
+@pytest.mark.parametrize(("model", "expected"), [
+    ("claude-3-haiku-20240307", "claude-3-haiku-20240307 was retired on 2026-04-20 and "
+                                "requests to it fail; use claude-haiku-5-5"),
+    ("claude-3-opus-20240229", "claude-3-opus-20240229 was retired on 2026-01-05"),
+])
+def test_retired_model_is_one_line_before_any_request(anthropic_server, project, prompts,
+                                                       api_key, capsys, model, expected) -> None:
+    server = anthropic_server()
+    write_params(project / "params.yaml", prompts, server.url, model=model)
+    assert cli("events") == 2
+    err = capsys.readouterr().err
+    assert f"params.yaml: teacher.model: {expected}" in err and err.count("\n") == 1
+    assert server.seen == [] and not (project / "data/generated/events.jsonl").exists()
 
 
 @pytest.mark.parametrize(("content", "expected"), [
@@ -177,5 +195,5 @@ def test_fatal_api_error_stops_the_run(anthropic_server, project, prompts, monke
     server = anthropic_server()
     write_params(project / "params.yaml", prompts, server.url)
     assert cli("events") == 2
-    assert "AuthenticationError 401" in capsys.readouterr().err
+    assert "401 authentication_error: invalid x-api-key" in capsys.readouterr().err
     assert not (project / "data/generated/events.quarantine.jsonl").exists()

@@ -7,16 +7,17 @@ from cbt_datagen.engine import StageSpec, run_stage
 from cbt_datagen.prompts import load_prompt, schema_for
 from cbt_datagen.providers.anthropic_batch import AnthropicBatchProvider
 from cbt_datagen.providers.base import GenReply, GenRequest
-from cbt_datagen.testing.helpers import HAIKU, PRICES, make_seeds
+from cbt_datagen.model_table import price_for
+from cbt_datagen.testing.helpers import HAIKU, make_seeds
 from cbt_datagen.testing.replies import Fault, rate_faults
 from cbt_schema import Event, EventDraft
-from cbt_schema.params import Price, TeacherParams
+from cbt_schema.params import TeacherParams
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def _teacher(url: str) -> TeacherParams:
-    return TeacherParams(provider="anthropic-batch", model=HAIKU, base_url=url, top_p=1.0,
+    return TeacherParams(provider="anthropic-batch", model=HAIKU, base_url=url,
                          timeout_s=5)
 
 
@@ -35,14 +36,14 @@ def test_batch_resubmits_only_failed_and_halves_the_cost(anthropic_server, api_k
     spec = _spec()
     items = [(s.id, spec.prompt.user(s)) for s in make_seeds(30)]
     result = run_stage(provider, spec, items, work_path=tmp_path / "work.jsonl", max_attempts=3,
-                       price=Price(**PRICES[HAIKU]), batch=True, progress=False)
+                       price=price_for(HAIKU), batch=True, progress=False)
     assert result.metrics["succeeded"] == 30 and result.metrics["quarantined"] == 0
     assert [r.seed_id for r in result.records] == [i for i, _ in items]
     first, *rest = server.batch_requests
     assert len(first) == 30 and rest, "faults should have forced a resubmission"
     # a resubmitted batch holds only requests whose result errored/expired, or repair attempts
     assert all(len(batch) < 30 for batch in rest)
-    full = Price(**PRICES[HAIKU]).model_copy(update={"batch_discount": 0.0})
+    full = price_for(HAIKU).model_copy(update={"batch_discount": 0.0})
     from cbt_datagen.costs import cost_usd
 
     for record in result.records:

@@ -28,9 +28,26 @@ def test_free_model_costs_nothing() -> None:
 
 def test_unknown_model_is_a_user_error_naming_the_key() -> None:
     with pytest.raises(UserError, match=r"params.yaml: teacher.prices: no price for model "
-                                        r"'claude-x'.*priced models: claude-3-haiku"):
-        price_for("claude-x", {"claude-3-haiku-20240307": HAIKU})
-    assert price_for("claude-3-haiku-20240307", {"claude-3-haiku-20240307": HAIKU}) is HAIKU
+                                        r"'vllm-x' \(it is not in the model table.*priced "
+                                        r"models: .*claude-haiku-5-5.*my-model"):
+        price_for("vllm-x", {"my-model": HAIKU})
+    assert price_for("my-model", {"my-model": HAIKU}) is HAIKU
+    # params override the table; the table prices what params do not
+    assert price_for("claude-haiku-5-5", {"claude-haiku-5-5": HAIKU}) is HAIKU
+    assert price_for("claude-haiku-5-5").input == 0.10
+
+
+def test_long_prompts_pay_the_long_prompt_rates_on_every_token() -> None:
+    """Haiku 5.5: a prompt (input + cache reads + writes) over 100,000 tokens pays $0.50 /
+    $2.50, cache write $0.625, read $0.05, output included; batch halves it all."""
+    haiku = price_for("claude-haiku-5-5")
+    short = Usage(input_tokens=60_000, cache_read_input_tokens=40_000, output_tokens=1_000)
+    assert cost_usd(short, haiku) == pytest.approx((60_000 * 0.10 + 40_000 * 0.01
+                                                    + 1_000 * 0.50) / 1e6)
+    long = short.model_copy(update={"cache_creation_input_tokens": 1})
+    assert cost_usd(long, haiku) == pytest.approx((60_000 * 0.50 + 40_000 * 0.05 + 0.625
+                                                   + 1_000 * 2.50) / 1e6)
+    assert cost_usd(long, haiku, batch=True) == pytest.approx(cost_usd(long, haiku) / 2)
 
 
 def test_add_usage() -> None:
@@ -38,3 +55,5 @@ def test_add_usage() -> None:
                       Usage(input_tokens=10, cache_creation_input_tokens=5))
     assert total == Usage(input_tokens=11, output_tokens=2, cache_read_input_tokens=3,
                           cache_creation_input_tokens=5)
+    thinking = add_usage(Usage(output_tokens=9, thinking_tokens=4), Usage(thinking_tokens=1))
+    assert thinking.thinking_tokens == 5 and thinking.output_tokens == 9

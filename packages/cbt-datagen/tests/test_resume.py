@@ -89,8 +89,12 @@ def test_rerun_and_larger_n_request_only_new_items(anthropic_server, api_key, pr
     assert cli("assessments", "-n", "4") == 0
     assert cli("assessments") == 0
     assert server.served_ok().total() == 24
-    # a changed prompt parameter makes new request ids: asked again, on purpose
+    # temperature is never sent to Anthropic, so changing it asks nothing again
     write_params(project / "params.yaml", prompts, server.url, temperature=0.5)
+    assert cli("events", "-n", "2") == 0
+    assert server.served_ok().total() == 24
+    # a parameter that changes the reply (effort) makes new request ids: asked again
+    write_params(project / "params.yaml", prompts, server.url, effort="low")
     assert cli("events", "-n", "2") == 0
     assert server.served_ok().total() == 26
     capsys.readouterr()

@@ -37,6 +37,7 @@ class Usage(Record):
     output_tokens: int = 0
     cache_read_input_tokens: int = 0
     cache_creation_input_tokens: int = 0
+    thinking_tokens: int = 0  # part of output_tokens (billed as output), for reporting
 
 
 class Provenance(Record):

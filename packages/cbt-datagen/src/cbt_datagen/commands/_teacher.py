@@ -61,10 +61,14 @@ def with_earlier_stages(report: dict[str, Any], earlier: str | None) -> dict[str
 def key_params(params: PipelineParams, max_tokens: int) -> dict[str, Any]:
     """The params that change what the teacher writes, so they go into every request id."""
     t = params.teacher
-    keys: dict[str, Any] = {"max_tokens": max_tokens, "temperature": t.temperature,
-                            "top_p": t.top_p}
+    keys: dict[str, Any] = {"max_tokens": max_tokens}
     if t.provider in ("local", "openai-compatible"):
-        keys |= {"repetition_penalty": t.repetition_penalty, "seed": params.base.seed}
+        keys |= {"temperature": t.temperature, "top_p": t.top_p,
+                 "repetition_penalty": t.repetition_penalty, "seed": params.base.seed}
+    else:  # Anthropic takes no sampling parameters; thinking and effort change the reply
+        keys |= {"thinking": t.thinking, "effort": t.effort}
+        if t.thinking == "adaptive":
+            keys["thinking_max_tokens"] = t.thinking_max_tokens
     return keys
 
 
@@ -81,14 +85,15 @@ class Stage:
 
 def run(args: argparse.Namespace, params: PipelineParams, stage: Stage,
         items: Sequence[tuple[str, str]] | Callable[[Any], Sequence[tuple[str, str]]]) -> int:
-    """Price check, prompt, provider (key check), generate, write outputs and metrics."""
-    from cbt_datagen.costs import price_for
+    """Model and price check, prompt, provider (key check), generate, write outputs, metrics."""
     from cbt_datagen.engine import StageSpec, run_stage
+    from cbt_datagen.model_table import check_model, price_for
     from cbt_datagen.prompts import load_prompt
     from cbt_datagen.providers.factory import make_provider
     from cbt_schema.jsonl import write_json, write_jsonl
 
     teacher: TeacherParams = params.teacher
+    check_model(teacher, source=args.params)
     price = price_for(teacher.model, teacher.prices, source=args.params)
     prompt = load_prompt(stage.prompt_path, stage.few_shot)
     work = list(items(prompt) if callable(items) else items)

@@ -1,8 +1,24 @@
-"""Claude through the Messages API: forced-tool structured output, prompt caching, async.
+"""Claude through the Messages API (version 2026-10-21): structured output, prompt caching.
 
-Structured output: one tool whose input_schema is the reply's pydantic JSON schema, forced with
-tool_choice, so the reply is the tool's input. Prompt caching: cache_control on the system prompt
-(the tool definition comes before it, so both are cached). Retries on 429/529/5xx and timeouts
+Requests carry no sampling parameter: API version 2026-10-21 answers 400 to temperature, top_p
+and top_k, even at their defaults (https://platform.claude.com/docs/en/api/migration-2026-10-21).
+Variety comes from the prompts (every seed is its own demographic x emotion prompt) and the
+model's own default sampling.
+
+Structured output, by teacher.thinking (https://platform.claude.com/docs/en/build-with-claude/
+thinking: forced tool_choice is incompatible with thinking; current models think by default):
+- `disabled` (the default): one tool whose input_schema is the reply's pydantic JSON schema,
+  forced with tool_choice, and `thinking: {type: disabled}` sent explicitly. Chosen because
+  it is the cheapest (no thinking tokens), max_tokens bounds the answer alone, and a tool's
+  input_schema takes the whole schema (length bounds included) as guidance, where structured
+  outputs reject minLength/maxLength/maxItems.
+- `adaptive`: `thinking: {type: adaptive}` and the reply as a JSON output format
+  (`output_config.format`, structured outputs, GA), with the schema reduced to what structured
+  outputs accept (anthropic.transform_schema); max_tokens grows by teacher.thinking_max_tokens,
+  since thinking counts toward it. Thinking tokens are billed as output (usage.output_tokens
+  includes them); they are also recorded apart (Usage.thinking_tokens).
+Prompt caching: cache_control on the system prompt (a tool definition comes before it, so both
+are cached). Retries on 429/529/5xx and timeouts
 are the SDK's own (it honours retry-after-ms, then retry-after). The SDK's aiohttp transport
 is used: it costs about a third less client CPU per request than the default httpx2 one, which
 keeps 32-64 requests in flight near the ideal rate (bench/bench_teacher.py). The key comes only
@@ -58,27 +74,38 @@ def message_params(req: GenRequest, teacher: TeacherParams, model: str) -> dict[
     system: list[dict[str, Any]] = [{"type": "text", "text": req.system}]
     if teacher.prompt_caching:
         system[0]["cache_control"] = {"type": "ephemeral"}
-    params: dict[str, Any] = {
-        "model": model, "max_tokens": req.max_tokens, "system": system,
-        "messages": [dict(m) for m in req.messages],
-        "tools": [{"name": req.schema_name, "input_schema": req.schema,
-                   "description": f"Record the answer as a {req.schema_name}."}],
-        "tool_choice": {"type": "tool", "name": req.schema_name},
-        "temperature": teacher.temperature,
-    }
-    if teacher.top_p < 1.0:  # recent models refuse temperature and top_p together
-        params["top_p"] = teacher.top_p
+    params: dict[str, Any] = {"model": model, "max_tokens": req.max_tokens, "system": system,
+                              "messages": [dict(m) for m in req.messages]}
+    output_config: dict[str, Any] = {"effort": teacher.effort} if teacher.effort else {}
+    if teacher.thinking == "disabled":
+        params |= {
+            "tools": [{"name": req.schema_name, "input_schema": req.schema,
+                       "description": f"Record the answer as a {req.schema_name}."}],
+            "tool_choice": {"type": "tool", "name": req.schema_name},
+            "thinking": {"type": "disabled"},
+        }
+    else:
+        from anthropic import transform_schema
+
+        params["max_tokens"] = req.max_tokens + teacher.thinking_max_tokens
+        params["thinking"] = {"type": "adaptive"}
+        output_config["format"] = {"type": "json_schema", "schema": transform_schema(req.schema)}
+    if output_config:
+        params["output_config"] = output_config
     return params
 
 
 def usage_of(usage: Any) -> Usage:
+    details = getattr(usage, "output_tokens_details", None)
     return Usage(input_tokens=usage.input_tokens or 0, output_tokens=usage.output_tokens or 0,
                  cache_read_input_tokens=usage.cache_read_input_tokens or 0,
-                 cache_creation_input_tokens=usage.cache_creation_input_tokens or 0)
+                 cache_creation_input_tokens=usage.cache_creation_input_tokens or 0,
+                 thinking_tokens=getattr(details, "thinking_tokens", 0) or 0)
 
 
 def reply_from_message(request_id: str, message: Any, tool_name: str) -> GenReply:
-    """The forced tool's input as JSON text; the text blocks if the model wrote none."""
+    """The forced tool's input as JSON text; else the text blocks (the JSON output format's
+    answer, or whatever the model wrote instead of calling the tool)."""
     text: str | None = None
     for block in message.content:
         if block.type == "tool_use" and block.name == tool_name:
@@ -108,11 +135,10 @@ class AnthropicProvider:
 
     async def _one(self, req: GenRequest, sem: asyncio.Semaphore, *, on_reply: OnReply) -> None:
         params = message_params(req, self.teacher, self.model)
-        body = {k: params.pop(k) for k in ("temperature", "top_p") if k in params}
         async with sem:
             try:
                 message = await self.client.messages.create(
-                    **params, extra_body=body, extra_headers={"X-Request-Id": req.id})
+                    **params, extra_headers={"X-Request-Id": req.id})
                 reply = reply_from_message(req.id, message, req.schema_name)
             except Exception as exc:
                 if is_fatal(exc):
@@ -129,6 +155,12 @@ class AnthropicProvider:
 
 
 def _describe(exc: BaseException) -> str:
+    """The API's own error type and message (`400 invalid_request_error: temperature: Extra
+    inputs are not permitted`), or the exception's text for transport failures."""
     status = getattr(exc, "status_code", None)
+    body = getattr(exc, "body", None)
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return f"{status} {error.get('type', 'error')}: {error['message']}"[:500]
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     return f"{type(exc).__name__}{f' {status}' if status else ''}: {message}"[:500]

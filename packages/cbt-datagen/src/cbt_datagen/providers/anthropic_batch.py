@@ -2,9 +2,16 @@
 
 Submit the requests as one batch (chunks of CHUNK), poll until it ends with a progress bar,
 stream the JSONL results (any order; matched by custom_id = request id) and resubmit only the
-requests that errored, expired or were canceled, up to RESUBMITS times. Submitted batch ids are
-recorded in `state_dir/batches.jsonl` before polling, so a run that is killed while a batch is
-in flight picks that batch's results up on the next run instead of paying for it again.
+requests that errored for a passing reason (api_error, overloaded_error, ...), expired or were
+canceled, up to RESUBMITS times. Batch params are validated asynchronously: an invalid request
+comes back as an `errored` result of type invalid_request_error, not as a 400 on create
+(https://platform.claude.com/docs/en/build-with-claude/batch-processing). Such a request would
+fail the same way again, so it is never resubmitted: once the batch's results are collected
+(the succeeded ones are kept and paid for once), the stage stops with the API's own message.
+Every errored result's type and message go to `state_dir/batches.jsonl` and, for requests that
+never succeed, into the reply's error (so into the quarantine). Submitted batch ids are
+recorded there too before polling, so a run that is killed while a batch is in flight picks
+that batch's results up on the next run instead of paying for it again.
 """
 
 from __future__ import annotations
@@ -30,6 +37,10 @@ from cbt_schema.params import TeacherParams
 
 CHUNK = 10_000
 RESUBMITS = 3
+# Errors that would come back the same for the same request: never resubmitted. The batch
+# docs: "Request body must be fixed before re-sending request"; a retired model is not found.
+PERMANENT = {"invalid_request_error", "not_found_error", "authentication_error",
+             "permission_error"}
 
 
 class AnthropicBatchProvider:
@@ -53,13 +64,16 @@ class AnthropicBatchProvider:
                 continue  # a torn line: that batch is submitted again at worst
         return out
 
-    def _record(self, batch_id: str, ids: list[str]) -> None:
+    def _append(self, entry: dict[str, Any]) -> None:
         if self.state is None:
             return
         from cbt_schema.jsonl import JsonlAppender
 
         with JsonlAppender(self.state) as out:
-            out.append({"batch_id": batch_id, "model": self.model, "custom_ids": ids})
+            out.append(entry)
+
+    def _record(self, batch_id: str, ids: list[str]) -> None:
+        self._append({"batch_id": batch_id, "model": self.model, "custom_ids": ids})
 
     # -- one batch --------------------------------------------------------------------------
     async def _submit(self, requests: Sequence[GenRequest]) -> str:
@@ -97,29 +111,47 @@ class AnthropicBatchProvider:
                 await asyncio.sleep(self.poll_s)
 
     async def _collect(self, batch_id: str, wanted: dict[str, GenRequest],
-                       on_reply: OnReply) -> None:
-        """Deliver the results of wanted requests; failed ones stay in `wanted`."""
+                       on_reply: OnReply) -> dict[str, str]:
+        """Deliver the results of wanted requests; failed ones stay in `wanted`.
+
+        Returns why each failed one failed (`errored api_error: ...`, `expired`); raises a
+        UserError with the API's message, after delivering every success, when a request was
+        invalid (invalid_request_error)."""
+        failed: dict[str, str] = {}
+        invalid: list[str] = []
         results = await self.client.messages.batches.results(batch_id)
         async for line in results:
             req = wanted.get(line.custom_id)
             if req is None:
                 continue
             result = line.result
-            if result.type != "succeeded":
+            if result.type == "succeeded":
+                del wanted[line.custom_id]
+                await deliver(on_reply, reply_from_message(req.id, result.message,
+                                                           req.schema_name))
                 continue
-            del wanted[line.custom_id]
-            await deliver(on_reply, reply_from_message(req.id, result.message, req.schema_name))
+            failed[line.custom_id] = _why(result)
+            if result.type == "errored" and result.error.error.type in PERMANENT:
+                invalid.append(line.custom_id)
+        if failed:
+            self._append({"batch_id": batch_id, "errored": failed})
+        if invalid:
+            raise UserError(f"teacher {self.model}: batch {batch_id}: {len(invalid)} request(s) "
+                            f"refused, not resubmitted; the API says: {failed[invalid[0]]} "
+                            f"(request {invalid[0]}; every errored result is in {self.state})")
+        return failed
 
     async def generate(self, requests: Sequence[GenRequest], on_reply: OnReply) -> None:
         wanted = {r.id: r for r in requests}
         # 1. batches an earlier (killed) run already paid for
         for rec in self._recorded():
-            if rec.get("model") != self.model or not wanted.keys() & set(rec["custom_ids"]):
+            ids = set(rec.get("custom_ids", ()))
+            if rec.get("model") != self.model or not wanted.keys() & ids:
                 continue
             if await self._wait(rec["batch_id"], len(rec["custom_ids"])):
                 await self._collect(rec["batch_id"], wanted, on_reply)
-        # 2. submit the rest; resubmit only what errored, expired or was canceled
-        last_error = "not processed"
+        # 2. submit the rest; resubmit only what failed for a passing reason
+        why: dict[str, str] = {}
         for _ in range(1 + RESUBMITS):
             if not wanted:
                 break
@@ -128,10 +160,19 @@ class AnthropicBatchProvider:
                 chunk = todo[start:start + CHUNK]
                 batch_id = await self._submit(chunk)
                 await self._wait(batch_id, len(chunk))
-                await self._collect(batch_id, wanted, on_reply)
-            last_error = f"batch result not succeeded after {1 + RESUBMITS} submissions"
+                why |= await self._collect(batch_id, wanted, on_reply)
         for req in list(wanted.values()):
-            await deliver(on_reply, GenReply(request_id=req.id, text=None, error=last_error))
+            error = (f"batch result {why.get(req.id, 'missing')} "
+                     f"(after {1 + RESUBMITS} submissions)")
+            await deliver(on_reply, GenReply(request_id=req.id, text=None, error=error))
 
     async def aclose(self) -> None:
         await self.client.close()
+
+
+def _why(result: Any) -> str:
+    """`errored overloaded_error: Overloaded`, `expired` or `canceled`."""
+    if result.type != "errored":
+        return result.type
+    error = result.error.error
+    return f"errored {error.type}: {error.message}"

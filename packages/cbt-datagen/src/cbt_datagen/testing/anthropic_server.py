@@ -1,8 +1,18 @@
-"""A loopback server speaking the Anthropic Messages and Message Batches wire formats.
+"""A loopback server speaking the Anthropic Messages and Message Batches wire formats, faithful
+to API version 2026-10-21 (the rules, with their sources, are in api_rules.py).
 
-Point the real `anthropic` SDK at it with base_url=server.url. Replies are scripted (a valid
-object for the forced tool, derived from the user message) with injectable faults (see
-replies.Fault), per-reply latency, and simulated prompt caching in `usage`.
+Point the real `anthropic` SDK at it with base_url=server.url. It refuses what the real API
+refuses, with the real error shape: removed or unknown body fields (400 invalid_request_error,
+"temperature: Extra inputs are not permitted"), retired or unknown models (404
+not_found_error, "model: <id>"), forced tool use while thinking is on, structured-output
+schemas the API cannot compile. Batch params are validated asynchronously, as the real API
+does: an invalid request comes back as an `errored` result, not a 400.
+
+Replies are scripted (a valid, varied object for the schema, derived from the user message:
+see replies.default_reply) with injectable faults (replies.Fault), per-reply latency, thinking
+blocks and thinking tokens when thinking is on, and simulated prompt caching in `usage`: a
+cache entry becomes available only when the first response that wrote it begins, so requests
+in flight together each pay a cache write, as they do on the real API.
 
     with AnthropicServer(latency_s=0.2, faults=rate_faults(0.2)) as server:
         ...  # TeacherParams(provider="anthropic", base_url=server.url, ...)
@@ -14,8 +24,10 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
+from cbt_datagen.testing import api_rules
 from cbt_datagen.testing._http import LoopbackServer, json_reply
 from cbt_datagen.testing.replies import (
     Fault,
@@ -26,7 +38,7 @@ from cbt_datagen.testing.replies import (
     truncated_text,
 )
 
-Responder = Callable[[str, str], dict[str, Any]]  # (tool name, first user message) -> input
+Responder = Callable[[str, str], dict[str, Any]]  # (schema name, first user message) -> reply
 _ERRORS = {Fault.RATE_LIMIT: (429, "rate_limit_error"), Fault.OVERLOADED: (529, "overloaded_error"),
            Fault.SERVER_ERROR: (500, "api_error")}
 
@@ -34,17 +46,20 @@ _ERRORS = {Fault.RATE_LIMIT: (429, "rate_limit_error"), Fault.OVERLOADED: (529, 
 class AnthropicServer(LoopbackServer):
     def __init__(self, latency_s: float = 0.0, faults: FaultPlan | None = None,
                  slow_s: float = 1.0, retry_after_ms: int = 5, batch_delay_s: float = 0.05,
-                 api_key: str | None = None, min_cache_tokens: int = 1024,
-                 responder: Responder = default_reply) -> None:
+                 api_key: str | None = None, min_cache_tokens: int | None = None,
+                 responder: Responder = default_reply, thinking_tokens: int = 120,
+                 today: date | None = None) -> None:
         super().__init__()
         self.responder = responder
         self.latency_s, self.faults, self.slow_s = latency_s, faults, slow_s
         self.retry_after_ms, self.batch_delay_s = retry_after_ms, batch_delay_s
         self.api_key, self.min_cache_tokens = api_key, min_cache_tokens
-        self.cached_prefixes: set[str] = set()
+        self.thinking_tokens, self.today = thinking_tokens, today
+        self.cache_ready: dict[str, float] = {}  # prefix -> when reads can start
         self.batches: dict[str, dict[str, Any]] = {}
         self.batch_requests: list[list[str]] = []  # custom_ids of each submitted batch
         self.last_body: dict[str, Any] | None = None  # the last Messages request, for tests
+        self.rejected: list[tuple[int, str]] = []  # (status, message) of refused requests
         self._ids = 0
         self._cache_lock = threading.Lock()
 
@@ -68,11 +83,18 @@ class AnthropicServer(LoopbackServer):
             return json_reply(200, self._batch_view(batch))
         return _error(404, "not_found_error", f"{method} {path}")
 
+    def _refuse(self, status: int, kind: str, message: str
+                ) -> tuple[int, dict[str, str], bytes]:
+        with self.lock:
+            self.rejected.append((status, message))
+        return _error(status, kind, message)
+
     # -- Messages -------------------------------------------------------------------------
     def _message(self, headers: Any, body: Any) -> tuple[int, dict[str, str], bytes]:
-        problem = _check_body(body)
+        problem = api_rules.first_problem(body, self.today)
         if problem:
-            return _error(400, "invalid_request_error", problem)
+            return self._refuse(*problem)
+        arrived = time.monotonic()
         self.last_body = body
         rid = headers.get("X-Request-Id") or json.dumps(body["messages"])[-64:]
         fault = self.faults(rid, self.count_seen(rid)) if self.faults else None
@@ -80,51 +102,70 @@ class AnthropicServer(LoopbackServer):
             status, kind = _ERRORS[fault]
             return _error(status, kind, "injected fault",
                           {"retry-after-ms": str(self.retry_after_ms)})
-        time.sleep(self.slow_s if fault == Fault.SLOW else self.latency_s)
-        return json_reply(200, self.message_for(body, fault))
+        delay = self.slow_s if fault == Fault.SLOW else self.latency_s
+        time.sleep(delay)
+        return json_reply(200, self.message_for(body, fault, (arrived, arrived + delay)))
 
-    def message_for(self, body: dict[str, Any], fault: Fault | None) -> dict[str, Any]:
-        tool = body["tool_choice"]["name"]
+    def message_for(self, body: dict[str, Any], fault: Fault | None,
+                    timing: tuple[float, float] | None = None) -> dict[str, Any]:
+        """The reply to a valid body; `timing` is (arrived, response begins), None: now."""
+        forced = (body.get("tool_choice") or {}).get("type") == "tool"
+        name = body["tool_choice"]["name"] if forced else _schema_name(body)
         user = _first_user_text(body["messages"])
-        stop, content = "tool_use", None
+        stop, answer = ("tool_use" if forced else "end_turn"), self.responder(name, user)
         if fault == Fault.TRUNCATED:
-            stop = "max_tokens"
-            content = [{"type": "tool_use", "id": "toolu_t", "name": tool,
-                        "input": {"situation": truncated_text(tool, user)}}]
-        elif fault == Fault.INVALID_JSON:
-            stop, content = "end_turn", [{"type": "text", "text": truncated_text(tool, user)}]
+            stop, answer = "max_tokens", {"situation": truncated_text(name, user)}
+        elif fault == Fault.SCHEMA:
+            answer = bad_reply(name)
+        content: list[dict[str, Any]]
+        if fault == Fault.INVALID_JSON:
+            stop, content = "end_turn", [{"type": "text", "text": truncated_text(name, user)}]
         elif fault == Fault.REFUSAL:
             stop, content = "refusal", [{"type": "text", "text": "I can't help with that."}]
-        elif fault == Fault.SCHEMA:
-            content = [{"type": "tool_use", "id": "toolu_s", "name": tool,
-                        "input": bad_reply(tool)}]
+        elif forced:
+            content = [{"type": "tool_use", "id": "toolu_1", "name": name, "input": answer}]
         else:
-            content = [{"type": "tool_use", "id": "toolu_1", "name": tool,
-                        "input": self.responder(tool, user)}]
+            content = [{"type": "text", "text": json.dumps(answer)}]
+        thinking = self.thinking_tokens if api_rules.thinking_on(body) else 0
+        if thinking:
+            content.insert(0, {"type": "thinking", "thinking": "", "signature": "c2ln"})
         with self._cache_lock:
             self._ids += 1
             msg_id = f"msg_{self._ids:08d}"
+        usage = self._usage(body, json.dumps(content), thinking, timing)
+        if usage["output_tokens"] > body["max_tokens"]:  # thinking ate the budget
+            stop, usage["output_tokens"] = "max_tokens", body["max_tokens"]
+            content = content[:1] if thinking else []
         return {"id": msg_id, "type": "message", "role": "assistant", "model": body["model"],
                 "content": content, "stop_reason": stop, "stop_sequence": None,
-                "usage": self._usage(body, json.dumps(content))}
+                "usage": usage}
 
-    def _usage(self, body: dict[str, Any], output: str) -> dict[str, int]:
+    def _usage(self, body: dict[str, Any], output: str, thinking: int,
+               timing: tuple[float, float] | None) -> dict[str, Any]:
+        model = api_rules.SERVED[body["model"]]
+        per = model.chars_per_token
         system = body.get("system") or []
         system_text = system if isinstance(system, str) else "".join(b["text"] for b in system)
         prefix = json.dumps(body.get("tools", [])) + system_text
-        prefix_tokens = estimate_tokens(prefix)
-        rest = estimate_tokens(json.dumps(body["messages"]))
+        prefix_tokens = estimate_tokens(prefix, per)
+        minimum = self.min_cache_tokens or model.min_cache_tokens
         cached = (not isinstance(system, str) and any("cache_control" in b for b in system)
-                  and prefix_tokens >= self.min_cache_tokens)
-        usage = {"input_tokens": rest, "output_tokens": estimate_tokens(output),
-                 "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+                  and prefix_tokens >= minimum)
+        usage: dict[str, Any] = {
+            "input_tokens": estimate_tokens(json.dumps(body["messages"]), per),
+            "output_tokens": estimate_tokens(output, per) + thinking,
+            "output_tokens_details": {"thinking_tokens": thinking},
+            "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
         if not cached:
             usage["input_tokens"] += prefix_tokens
             return usage
         key = f"{body['model']}\0{prefix}"
+        arrived, begins = timing or (time.monotonic(),) * 2
         with self._cache_lock:
-            hit = key in self.cached_prefixes
-            self.cached_prefixes.add(key)
+            ready = self.cache_ready.get(key)
+            hit = ready is not None and ready <= arrived
+            if not hit:  # written; readable once this response begins
+                self.cache_ready[key] = min(ready if ready is not None else begins, begins)
         usage["cache_read_input_tokens" if hit else "cache_creation_input_tokens"] = prefix_tokens
         return usage
 
@@ -132,28 +173,33 @@ class AnthropicServer(LoopbackServer):
     def _create_batch(self, body: Any) -> tuple[int, dict[str, str], bytes]:
         requests = (body or {}).get("requests")
         if not requests:
-            return _error(400, "invalid_request_error", "requests: field required")
+            return self._refuse(400, "invalid_request_error", "requests: Field required")
         results = []
         for req in requests:
-            problem = _check_body(req.get("params"))
-            if problem:
-                return _error(400, "invalid_request_error", f"{req.get('custom_id')}: {problem}")
-            cid = req["custom_id"]
-            fault = self.faults(cid, self.count_seen(cid)) if self.faults else None
-            if fault in _ERRORS:
-                result = {"type": "errored", "error": {"type": "error", "error": {
-                    "type": _ERRORS[fault][1], "message": "injected fault"}}}
-            elif fault == Fault.SLOW:
-                result = {"type": "expired"}
-            else:
-                result = {"type": "succeeded", "message": self.message_for(req["params"], fault)}
-            results.append({"custom_id": cid, "result": result})
+            envelope = [e for e in api_rules.request_errors(req, "batch_request")
+                        if not e.startswith("params.")]
+            if envelope:  # the batch itself is malformed: refused at once
+                return self._refuse(400, "invalid_request_error", f"requests.{envelope[0]}")
+            results.append({"custom_id": req["custom_id"], "result": self._batch_result(req)})
         with self.lock:
             batch_id = f"msgbatch_{len(self.batches) + 1:06d}"
             self.batches[batch_id] = {"id": batch_id, "created": time.time(),
                                       "results": results[::-1]}  # any order is allowed
             self.batch_requests.append([r["custom_id"] for r in requests])
         return json_reply(200, self._batch_view(self.batches[batch_id]))
+
+    def _batch_result(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Params are validated when the batch is processed: a bad one is an errored result."""
+        problem = api_rules.first_problem(req["params"], self.today)
+        if problem:
+            return _errored(problem[1], problem[2])
+        cid = req["custom_id"]
+        fault = self.faults(cid, self.count_seen(cid)) if self.faults else None
+        if fault in _ERRORS:
+            return _errored(_ERRORS[fault][1], "injected fault")
+        if fault == Fault.SLOW:
+            return {"type": "expired"}
+        return {"type": "succeeded", "message": self.message_for(req["params"], fault)}
 
     def _batch_view(self, batch: dict[str, Any]) -> dict[str, Any]:
         ended = time.time() - batch["created"] >= self.batch_delay_s
@@ -174,18 +220,10 @@ class AnthropicServer(LoopbackServer):
         return 200, {"Content-Type": "application/binary"}, lines.encode()
 
 
-def _check_body(body: Any) -> str | None:
-    """What the real API would reject with 400 (the parts this client relies on)."""
-    if not isinstance(body, dict):
-        return "body must be a JSON object"
-    for key in ("model", "max_tokens", "messages"):
-        if key not in body:
-            return f"{key}: field required"
-    choice = body.get("tool_choice") or {}
-    if choice.get("type") != "tool" or not any(
-            t.get("name") == choice.get("name") for t in body.get("tools", [])):
-        return "tool_choice must force one of the tools"
-    return None
+def _schema_name(body: dict[str, Any]) -> str:
+    """Which reply a JSON-output request wants: the schema's title (pydantic sets it)."""
+    schema = ((body.get("output_config") or {}).get("format") or {}).get("schema") or {}
+    return str(schema.get("title", "Answer"))
 
 
 def _first_user_text(messages: list[dict[str, Any]]) -> str:
@@ -193,10 +231,16 @@ def _first_user_text(messages: list[dict[str, Any]]) -> str:
     return first if isinstance(first, str) else "".join(b.get("text", "") for b in first)
 
 
+def _errored(kind: str, message: str) -> dict[str, Any]:
+    return {"type": "errored", "error": {"type": "error", "error": {"type": kind,
+                                                                    "message": message}}}
+
+
 def _error(status: int, kind: str, message: str, headers: dict[str, str] | None = None
            ) -> tuple[int, dict[str, str], bytes]:
-    return json_reply(status, {"type": "error", "error": {"type": kind, "message": message}},
-                      headers)
+    body = {"type": "error", "error": {"type": kind, "message": message},
+            "request_id": f"req_loopback_{int(time.time() * 1000) % 10**9:09d}"}
+    return json_reply(status, body, headers)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -209,7 +253,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per reply")
     parser.add_argument("--fault-rate", type=float, default=0.0)
     parser.add_argument("--slow", type=float, default=1.0, help="seconds for a slow reply")
-    parser.add_argument("--min-cache-tokens", type=int, default=1024)
+    parser.add_argument("--min-cache-tokens", type=int, default=None,
+                        help="override the model's minimum cacheable prompt")
     args = parser.parse_args(argv)
     faults = rate_faults(args.fault_rate) if args.fault_rate else None
     server = AnthropicServer(latency_s=args.latency, faults=faults, slow_s=args.slow,

@@ -9,10 +9,8 @@ import yaml
 
 from cbt_schema import Seed
 
-HAIKU = "claude-3-haiku-20240307"
-PRICES = {HAIKU: {"input": 0.25, "output": 1.25, "cache_write": 0.30, "cache_read": 0.03,
-                  "batch_discount": 0.5},
-          "local-model": {"input": 0.0, "output": 0.0}}
+HAIKU = "claude-haiku-5-5"  # the current Haiku (the model table, cbt_datagen/models.yaml)
+PRICES = {"local-model": {"input": 0.0, "output": 0.0}}  # params overrides; Haiku's is the table's
 
 
 def make_seeds(n: int) -> list[Seed]:
@@ -34,8 +32,8 @@ def make_seeds(n: int) -> list[Seed]:
 def write_params(path: Path, prompts: Path, url: str | None = None, **teacher: Any) -> Path:
     """A params.yaml for a Claude-like teacher at url (anthropic provider by default)."""
     section = {"provider": "anthropic", "model": HAIKU, "base_url": url, "max_concurrency": 8,
-               "max_attempts": 3, "timeout_s": 5, "temperature": 1.0, "top_p": 1.0,
-               "prices": PRICES, "max_quarantined_fraction": 0.5, **teacher}
+               "max_attempts": 3, "timeout_s": 5, "prices": PRICES,
+               "max_quarantined_fraction": 0.5, **teacher}
     params = {"base": {"seed": 7}, "teacher": section,
               "events": {"prompt": str(prompts / "event.j2"), "max_tokens": 400},
               "assessments": {"prompt": str(prompts / "assessment.j2"), "max_tokens": 1500,

@@ -60,29 +60,91 @@ def first_time(faults: dict[str, Fault]) -> FaultPlan:
     return lambda request_id, seen: None if seen else faults.get(request_id)
 
 
-def estimate_tokens(text: str) -> int:
-    """About four characters per token: the estimate the servers report as usage."""
-    return max(1, math.ceil(len(text) / 4))
+def estimate_tokens(text: str, chars_per_token: float = 4.0) -> int:
+    """The token count the servers report as usage: characters / chars_per_token."""
+    return max(1, math.ceil(len(text) / chars_per_token))
 
 
 def _pick(options: Sequence[str], text: str, salt: str) -> str:
     return options[int(_unit(text, salt) * len(options))]
 
 
+# Slots of the stand-in's events: 14 x 12 x 14 x 12 x 10 x 12 combinations, so a full-size run
+# (621 seeds) keeps every event through near-duplicate detection (Jaccard >= 0.8 of 3-word
+# shingles), as a real teacher's varied replies would.
 _PLACES = ("at the bus stop", "in the staff kitchen", "at my sister's flat", "in the car park",
-           "during the team call", "at the pharmacy counter", "on the phone with the bank")
+           "during the team call", "at the pharmacy counter", "on the phone with the bank",
+           "outside the school gates", "at the supermarket checkout", "in the waiting room",
+           "at my parents' dinner table", "on the late train home", "in the gym changing room",
+           "at the community hall")
+_WHEN = ("On Monday morning", "Late on Friday", "Yesterday afternoon", "Just before lunch",
+         "Last night", "Early this morning", "On Sunday evening", "Halfway through my shift",
+         "Right after the meeting", "This weekend", "Two days ago", "At the end of the day")
+_INCIDENTS = (
+    "my manager pointed out a mistake in front of everyone",
+    "a close friend cancelled our plans with a one-line message",
+    "my partner sighed when I asked for help with the bills",
+    "a colleague took credit for the report I had drafted",
+    "I forgot to send the form that was due, and someone noticed",
+    "my neighbour complained about the noise from our flat",
+    "my brother made a joke about my job at a family meal",
+    "the landlord wrote that the rent is going up again",
+    "I spilled coffee over the papers I had prepared for a client",
+    "nobody replied when I suggested an idea in the group chat",
+    "my appointment was moved for the third time without warning",
+    "a customer raised their voice at me over a small delay",
+    "my daughter's teacher asked to talk about her homework",
+    "my card was declined while a queue waited behind me")
+_AFTER = ("Everyone went quiet for a moment.", "I stood there not knowing what to say.",
+          "I went home and replayed it for hours.", "I pretended it did not bother me.",
+          "I apologised more times than I needed to.", "I could feel my face getting hot.",
+          "I left earlier than I had planned.", "Nobody mentioned it again, which felt worse.",
+          "I sat in the car for a while before driving off.",
+          "I checked my phone over and over afterwards.",
+          "I kept going, but my hands were shaking.", "I answered far too sharply.")
+_FEEL = ("I feel {e}, and it is hard to shake off.", "The {e} sits in my chest all evening.",
+         "I am so {e} I can hardly concentrate.", "Mostly I feel {e}, and a bit stupid.",
+         "I keep feeling {e} whenever I think of it.", "I notice how {e} I am, and it annoys me.",
+         "It leaves me {e} and tired.", "There is a wave of {e} every time it comes back.",
+         "I feel {e} and small.", "Underneath it all I feel {e}.")
 _THOUGHTS = ("I always mess things up", "everyone must think I'm useless",
-             "I should have known better", "this is going to ruin everything")
+             "I should have known better", "this is going to ruin everything",
+             "nothing I do is ever good enough", "they probably talk about me when I leave",
+             "if I were a better person this would not happen", "I will never get this right",
+             "it's all my fault, as usual", "one slip and they will see who I really am",
+             "people like me don't get second chances", "I must never let that happen again")
+
+
+def _profile(user_text: str) -> tuple[str, str]:
+    """Occupation and emotion from the event prompt's user message, when they are there."""
+    occupation, emotion = "at work", "upset"
+    for line in user_text.splitlines():
+        if line.startswith("Profile:"):
+            parts = [p.strip() for p in line.removeprefix("Profile:").split(",")]
+            if len(parts) >= 3:
+                occupation = f"as a {parts[2].rstrip('.')}"
+        elif line.startswith("Emotion:"):
+            emotion = line.removeprefix("Emotion:").strip().rstrip(".") or emotion
+    return occupation, emotion
+
+
+def event_reply(user_text: str) -> dict[str, Any]:
+    occupation, emotion = _profile(user_text)
+    incident = _pick(_INCIDENTS, user_text, "i")
+    situation = (f"{_pick(_WHEN, user_text, 'w')}, {_pick(_PLACES, user_text, 'p')}, "
+                 f"{incident}. I have been working {occupation} for a while now. "
+                 f"{_pick(_AFTER, user_text, 'a')}")
+    reaction = (f"{_pick(_FEEL, user_text, 'f').format(e=emotion)} I keep thinking "
+                f"{_pick(_THOUGHTS, user_text, 't')}, and that "
+                f"{_pick(_THOUGHTS, user_text, 't2')}.")
+    return {"situation": situation, "reaction": reaction}
 
 
 def default_reply(tool_name: str, user_text: str) -> dict[str, Any]:
     """A valid reply for the schema, derived from the user message (so reruns match)."""
-    tag = hashlib.sha256(user_text.encode()).hexdigest()[:8]
     if tool_name == "EventDraft":
-        return {"situation": f"Something small went wrong {_pick(_PLACES, user_text, 'p')} "
-                             f"today (case {tag}), and it stayed with me all afternoon.",
-                "reaction": f"I feel awful about it, and I keep thinking "
-                            f"{_pick(_THOUGHTS, user_text, 't')}."}
+        return event_reply(user_text)
+    tag = hashlib.sha256(user_text.encode()).hexdigest()[:8]
     if tool_name == "Assessment":
         labels = list(Distortion)
         first = labels[int(_unit(user_text, "d1") * len(labels))]

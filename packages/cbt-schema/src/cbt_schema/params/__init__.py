@@ -6,20 +6,25 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from cbt_schema.errors import UserError
 from cbt_schema.params._base import Params
 from cbt_schema.params.dataset import DatasetParams
 from cbt_schema.params.infer import EvalParams, ExportParams
 from cbt_schema.params.seeds import BaseParams, SeedsParams
-from cbt_schema.params.teacher import GenerationStageParams, Price, TeacherParams
+from cbt_schema.params.teacher import (
+    GenerationStageParams,
+    LongPromptPrice,
+    Price,
+    TeacherParams,
+)
 from cbt_schema.params.train import BaseModelParams, LoraParams, TrainParams
 
 __all__ = [
     "BaseModelParams", "BaseParams", "DatasetParams", "EvalParams", "ExportParams",
-    "GenerationStageParams", "LoraParams", "Params", "PipelineParams", "Price", "SeedsParams",
-    "TeacherParams", "TrainParams", "load_params",
+    "GenerationStageParams", "LongPromptPrice", "LoraParams", "Params", "PipelineParams",
+    "Price", "SeedsParams", "TeacherParams", "TrainParams", "load_params",
 ]
 
 
@@ -36,10 +41,22 @@ class PipelineParams(Params):
         prompt="prompts/assessment.j2", max_tokens=600
     )
     dataset: DatasetParams = DatasetParams()
+    local_model: BaseModelParams = Field(
+        default_factory=BaseModelParams,
+        description="The pinned SmolLM2-135M-Instruct that runs on any CPU, in every profile: "
+        "the local teacher's model and the crisis screen's encoder (models/local).")
     base_model: BaseModelParams = BaseModelParams()
     train: TrainParams = TrainParams()
     export: ExportParams = ExportParams()
     evaluate: EvalParams = EvalParams()
+
+    @field_validator("local_model")
+    @classmethod
+    def _local_model_is_local(cls, value: BaseModelParams) -> BaseModelParams:
+        if value.source != "smollm2-wheel":
+            raise ValueError("source must be smollm2-wheel: the crisis screen and the local "
+                             "teacher run this model on any CPU, whatever the student is")
+        return value
 
 
 def _allowed_keys(model: type[Params], loc: tuple) -> list[str]:

@@ -1,10 +1,22 @@
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from cbt_schema.params._base import Params
 
 Provider = Literal["local", "anthropic", "anthropic-batch", "openai-compatible"]
+Effort = Literal["low", "medium", "high", "xhigh", "max"]
+
+
+class LongPromptPrice(Params):
+    """Rates for a request whose prompt (input + cache reads + cache writes) is longer than
+    `threshold_tokens`; they apply to every token of that request, output included."""
+
+    threshold_tokens: int = Field(ge=1)
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_write: float = Field(0.0, ge=0)
+    cache_read: float = Field(0.0, ge=0)
 
 
 class Price(Params):
@@ -15,6 +27,7 @@ class Price(Params):
     cache_write: float = Field(0.0, ge=0)
     cache_read: float = Field(0.0, ge=0)
     batch_discount: float = Field(0.5, ge=0, le=1)
+    long_prompt: LongPromptPrice | None = None
 
 
 class TeacherParams(Params):
@@ -26,14 +39,31 @@ class TeacherParams(Params):
     max_concurrency: int = Field(8, ge=1, le=1024)
     max_attempts: int = Field(3, ge=1, le=10)
     timeout_s: float = Field(120.0, gt=0)
+    # Sampling: the local and openai-compatible providers only. Anthropic's API version
+    # 2026-10-21 rejects temperature, top_p and top_k, so nothing of these is sent there.
     temperature: float = Field(0.7, ge=0, le=2)
     top_p: float = Field(0.9, gt=0, le=1)
     repetition_penalty: float = Field(1.15, ge=1, le=2)
     prompt_caching: bool = True
+    # Anthropic only. disabled: forced tool use, thinking explicitly off (the two cannot be
+    # combined). adaptive: the model thinks as it sees fit and answers in a JSON output
+    # format (structured outputs); thinking_max_tokens is added to each stage's max_tokens.
+    thinking: Literal["disabled", "adaptive"] = "disabled"
+    effort: Effort | None = None
+    thinking_max_tokens: int = Field(4096, ge=0, le=64000)
     max_quarantined_fraction: float = Field(
         0.5, ge=0, le=1, description="Exit non-zero when more replies than this are quarantined."
     )
-    prices: dict[str, Price] = Field(default_factory=dict)
+    prices: dict[str, Price] = Field(
+        default_factory=dict, description="Overrides of, or additions to, the model table "
+        "(cbt_datagen/models.yaml): dollars per million tokens by model id.")
+
+    @model_validator(mode="after")
+    def _effort_allows_disabled_thinking(self) -> "TeacherParams":
+        if self.thinking == "disabled" and self.effort in ("xhigh", "max"):
+            raise ValueError(f"effort {self.effort} needs thinking: adaptive (the API answers "
+                             "400 to thinking disabled above effort high)")
+        return self
 
 
 class GenerationStageParams(Params):

@@ -132,16 +132,20 @@ class AnthropicProvider:
         self.teacher = teacher
         self.model = teacher.model
         self.client = make_client(teacher)
+        self.stopped = False  # a fatal error: nothing more is sent
 
     async def _one(self, req: GenRequest, sem: asyncio.Semaphore, *, on_reply: OnReply) -> None:
         params = message_params(req, self.teacher, self.model)
         async with sem:
+            if self.stopped:
+                return
             try:
                 message = await self.client.messages.create(
                     **params, extra_headers={"X-Request-Id": req.id})
                 reply = reply_from_message(req.id, message, req.schema_name)
             except Exception as exc:
                 if is_fatal(exc):
+                    self.stopped = True
                     raise UserError(f"teacher {self.model}: {_describe(exc)}") from None
                 reply = GenReply(request_id=req.id, text=None, error=_describe(exc))
         await deliver(on_reply, reply)

@@ -124,7 +124,7 @@ def _profile(user_text: str) -> tuple[str, str]:
             if len(parts) >= 3:
                 occupation = f"as a {parts[2].rstrip('.')}"
         elif line.startswith("Emotion:"):
-            emotion = line.removeprefix("Emotion:").strip().rstrip(".") or emotion
+            emotion = line.removeprefix("Emotion:").strip().rstrip(".").lower() or emotion
     return occupation, emotion
 
 

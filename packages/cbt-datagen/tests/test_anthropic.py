@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from cbt_datagen.engine import StageResult, StageSpec, run_stage
+from cbt_datagen.model_table import price_for
 from cbt_datagen.prompts import load_prompt
 from cbt_datagen.providers.anthropic import AnthropicProvider
-from cbt_datagen.model_table import price_for
 from cbt_datagen.testing.helpers import HAIKU, cli, make_seeds, write_params
 from cbt_datagen.testing.replies import CONTENT_FAULTS, HTTP_FAULTS, Fault, always, rate_faults
 from cbt_schema import Event, EventDraft, QuarantinedReply

@@ -4,10 +4,10 @@ import asyncio
 from pathlib import Path
 
 from cbt_datagen.engine import StageSpec, run_stage
+from cbt_datagen.model_table import price_for
 from cbt_datagen.prompts import load_prompt, schema_for
 from cbt_datagen.providers.anthropic_batch import AnthropicBatchProvider
 from cbt_datagen.providers.base import GenReply, GenRequest
-from cbt_datagen.model_table import price_for
 from cbt_datagen.testing.helpers import HAIKU, make_seeds
 from cbt_datagen.testing.replies import Fault, rate_faults
 from cbt_schema import Event, EventDraft

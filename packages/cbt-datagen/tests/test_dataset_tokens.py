@@ -19,7 +19,7 @@ TEMPLATE = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content']
             "{% endfor %}")
 
 
-def _run(tmp: Path, data, tokenizer: str, max_length: int = 64) -> dict:
+def _run(tmp: Path, data, tokenizer: str | None, max_length: int = 64, status: int = 0) -> dict:
     (tmp / "system.txt").write_text("Spot thought distortions.\n")
     params = {"dataset": {"system_prompt": str(tmp / "system.txt"), "tokenizer": tokenizer},
               "train": {"max_length": max_length}}
@@ -32,15 +32,22 @@ def _run(tmp: Path, data, tokenizer: str, max_length: int = 64) -> dict:
         argv += [f"--{name}", str(tmp / f"{name}.jsonl")]
     argv += ["--out", str(tmp / "splits"), "--metrics", str(tmp / "data.json"),
              "--plots", str(tmp / "plots")]
-    assert run_cli("cbt-datagen", _main, argv) == 0
-    return json.loads((tmp / "data.json").read_text())
+    assert run_cli("cbt-datagen", _main, argv) == status
+    return json.loads((tmp / "data.json").read_text()) if status == 0 else {}
 
 
-def test_missing_tokenizer_is_noted_not_fatal(tmp_path: Path, capsys) -> None:
-    metrics = _run(tmp_path, synthesize(20, seed=1), str(tmp_path / "models/base"))
+def test_missing_tokenizer_stops_with_what_to_fetch(tmp_path: Path, capsys) -> None:
+    _run(tmp_path, synthesize(20, seed=1), str(tmp_path / "models/base"), status=2)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "dataset.tokenizer: " in err
+    assert "neither a folder nor a hub id in the local Hugging Face cache" in err
+    assert "run `dvc repro base_model`" in err and not (tmp_path / "splits").exists()
+
+
+def test_no_tokenizer_set_skips_the_counts(tmp_path: Path, capsys) -> None:
+    metrics = _run(tmp_path, synthesize(20, seed=1), None)
     assert metrics["tokens"]["counted"] is False
-    assert "neither a folder nor a hub id in the local Hugging Face cache" in \
-        metrics["tokens"]["note"]
+    assert metrics["tokens"]["note"] == "skipped: dataset.tokenizer is not set"
     assert "token counts skipped" in capsys.readouterr().err
     with (tmp_path / "splits/lengths.csv").open() as fh:
         assert "tokens" not in next(csv.reader(fh))

@@ -38,8 +38,8 @@ def test_a_deprecated_model_retires_on_its_date(capsys) -> None:
 
 
 def test_a_model_that_cannot_stop_thinking_needs_adaptive() -> None:
-    with pytest.raises(UserError, match="teacher.thinking: claude-sonnet-5-5 cannot turn "
-                                        "thinking off.*set teacher.thinking: adaptive"):
+    with pytest.raises(UserError, match=r"teacher.thinking: claude-sonnet-5-5 cannot turn "
+                                        r"thinking off.*set teacher.thinking: adaptive"):
         check_model(_teacher("claude-sonnet-5-5"))
     assert check_model(_teacher("claude-sonnet-5-5", thinking="adaptive")).status == "active"
 

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from cbt_schema.errors import UserError
 from cbt_schema.params import BaseModelParams
 from cbt_train.base_model import MANIFEST, TRAINING_TEMPLATE, prepare_base_model
 from cbt_train.chat_template import (
@@ -32,12 +33,41 @@ def conversations(draw) -> list[dict[str, str]]:
     return conv
 
 
-def test_hub_source_writes_only_a_marker(tmp_path: Path) -> None:
+@pytest.fixture
+def hub_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An offline Hugging Face cache of our own (this machine cannot reach the Hub)."""
+    import huggingface_hub.constants as hf
+
+    cache = tmp_path / "hf-hub"
+    cache.mkdir()
+    monkeypatch.setattr(hf, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(hf, "HF_HUB_OFFLINE", True)
+    return cache
+
+
+def test_hub_source_writes_config_tokenizer_and_manifest(tmp_path: Path, hub_cache: Path,
+                                                         base_model_dir: Path) -> None:
+    from cbt_train.testing import make_llama3_model, write_hub_snapshot
+
+    tiny = make_llama3_model(base_model_dir, tmp_path / "tiny", weights=False)
+    write_hub_snapshot(hub_cache, "org/some-model", tiny, commit="c" * 40)
     params = BaseModelParams(source="hub", name="org/some-model", gguf_file="")
     out = prepare_base_model(params, tmp_path / "base")
-    assert [p.name for p in out.iterdir()] == [MANIFEST]
-    assert json.loads((out / MANIFEST).read_text()) == {"name": "org/some-model",
-                                                        "source": "hub"}
+    names = sorted(p.name for p in out.iterdir())
+    assert {"config.json", "tokenizer.json", "tokenizer_config.json", MANIFEST} <= set(names)
+    assert not any(n.endswith(".safetensors") for n in names)
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert (manifest["source"], manifest["name"], manifest["revision"]) == (
+        "hub", "org/some-model", "c" * 40)
+    assert set(manifest["files"]) == set(names) - {MANIFEST}
+
+
+def test_hub_source_unreachable_says_what_to_fetch(tmp_path: Path, hub_cache: Path) -> None:
+    params = BaseModelParams(source="hub", name="org/not-cached", gguf_file="")
+    with pytest.raises(UserError, match=r"^base_model: cannot get the config and tokenizer of "
+                                        r"org/not-cached .*run `hf download org/not-cached"):
+        prepare_base_model(params, tmp_path / "base")
+    assert not (tmp_path / "base").exists()
 
 
 def test_params_pin_versions_and_hashes() -> None:

@@ -66,11 +66,12 @@ def _main(argv: list[str]) -> int:
         if args.gguf is None and not path.exists():
             raise UserError(f"{path}: not found (run `dvc repro train` first)")
     if args.command == "evaluate":
-        from cbt_eval.evaluate import run_evaluation, write_outputs
+        from cbt_eval.evaluate import caveat_for, run_evaluation, write_outputs
 
         results, worked, pairs = run_evaluation(args.test, args.base, args.adapter, settings,
                                                 params.base.seed, gguf=args.gguf)
-        write_outputs(results, worked, pairs, args.metrics, args.report, args.plots)
+        write_outputs(results, worked, pairs, args.metrics, args.report, args.plots,
+                      caveat_for(params))
         print(json.dumps({k: results[k]["micro_f1"] for k in ("student", "baseline")}))
         print(f"wrote {args.metrics}, {args.report} and {args.plots}/")
         return 0

@@ -10,11 +10,23 @@ from cbt_eval.predict import assistant_loss, load_assessor, perplexity, predict,
 from cbt_eval.report import label_pairs, markdown_report, write_plots
 from cbt_schema import ChatExample, Distortion, UserError
 from cbt_schema.jsonl import read_jsonl, write_json
-from cbt_schema.params import EvalParams
+from cbt_schema.params import EvalParams, PipelineParams
 
 LABELS = [d.value for d in Distortion]
-CAVEAT = ("Local profile: the teacher and the student are both SmolLM2-135M-Instruct, so these "
-          "figures show the machinery working, not clinical quality.")
+
+
+def caveat_for(params: PipelineParams) -> str:
+    """What a reader must know about these figures, from the profile that produced them."""
+    teacher = f"{params.teacher.model} ({params.teacher.provider})"
+    student = (params.base_model.name if params.base_model.source == "hub"
+               else "SmolLM2-135M-Instruct")
+    if params.teacher.provider == "local":
+        return (f"{params.profile.capitalize()} profile: the teacher is {teacher} and the "
+                f"student {student}, so these figures show the machinery working, not "
+                "clinical quality.")
+    return (f"{params.profile.capitalize()} profile: student {student}, scored against the "
+            f"labels of the teacher {teacher}, not a clinician's: these figures measure "
+            "agreement with the teacher.")
 
 
 def load_test(path: Path, limit: int | None) -> list[ChatExample]:
@@ -78,8 +90,8 @@ def headline(results: dict) -> dict:
 
 
 def write_outputs(results: dict, worked: list[dict], pairs: dict, metrics: Path, report: Path,
-                  plots: Path) -> None:
+                  plots: Path, caveat: str = "") -> None:
     write_json(metrics, headline(results))
     report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(markdown_report(results, worked, CAVEAT) + "\n", encoding="utf-8")
+    report.write_text(markdown_report(results, worked, caveat) + "\n", encoding="utf-8")
     write_plots(plots, results, pairs)

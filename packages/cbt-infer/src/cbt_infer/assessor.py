@@ -51,13 +51,16 @@ class Assessor:
                         system_prompt: str | Path | None = None,
                         crisis_resources: CrisisResources | str | Path | None = None,
                         crisis_probe: CrisisProbe | str | Path | None = None,
-                        settings: Settings | None = None, dtype: str = "float32",
+                        settings: Settings | None = None, dtype: str | None = None,
+                        device: str = "auto",
                         n_ctx: int = 4096, n_threads: int | None = None) -> Assessor:
         """Load base + peft adapter, a merged model folder (`base` alone), or a GGUF file on
         llama.cpp (`gguf=`, optionally `lora_gguf=`). `system_prompt` is text or a .txt path;
         by default `system_prompt.txt` in the model folder, else the built-in prompt.
         `crisis_probe` (a CrisisProbe or its file, e.g. models/crisis_probe.json) adds the
-        learned crisis screen to the keyword one."""
+        learned crisis screen to the keyword one. `device` auto loads on CUDA when there is a
+        GPU (bf16, or 4-bit for a bitsandbytes checkpoint), else on the CPU in fp32, and
+        refuses a model that does not fit with the estimate (cbt_infer.device)."""
         if not isinstance(crisis_resources, CrisisResources):
             crisis_resources = CrisisResources.load(crisis_resources)
         if crisis_probe is not None and not isinstance(crisis_probe, CrisisProbe):
@@ -75,7 +78,7 @@ class Assessor:
             from cbt_infer.loading import load_transformers, resolve
 
             spec = resolve(base, adapter)
-            model, tokenizer = load_transformers(spec, dtype=dtype)
+            model, tokenizer = load_transformers(spec, dtype=dtype, device=device)
             description = spec.base + (f" + {spec.adapter}" if spec.adapter else "")
             backend = TransformersBackend(model, tokenizer, description)
             folders = [spec.adapter, spec.base]

@@ -92,7 +92,7 @@ class TransformersBackend:
         start = time.perf_counter()
         self.tokenizer.padding_side = "left"
         enc = self.tokenizer([self.render(m) for m in batch], return_tensors="pt",
-                             padding=True, add_special_tokens=False)
+                             padding=True, add_special_tokens=False).to(self.model.device)
         with torch.inference_mode():
             out = self.model.generate(**enc, **self._kwargs(settings))
         width = enc.input_ids.shape[1]
@@ -111,7 +111,7 @@ class TransformersBackend:
 
         start = time.perf_counter()
         enc = self.tokenizer(self.render(messages), return_tensors="pt",
-                             add_special_tokens=False)
+                             add_special_tokens=False).to(self.model.device)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True,
                                         skip_special_tokens=True)
         holder: dict = {}

@@ -8,7 +8,7 @@ threshold is chosen by cross-validation on the training lists for a target recal
 the held-out lists it is measured on. It only ever adds alarms: a text the keywords flag stays
 flagged.
 
-    probe = CrisisProbe.load("models/crisis_probe.json")   # loads models/base (135M, ~1 s)
+    probe = CrisisProbe.load("models/crisis_probe.json")   # loads models/local (135M, ~1 s)
     probe.score(["I keep thinking about not waking up"])    # -> [0.93]
     screen(text, probe=probe)                                # keywords, then the probe
 

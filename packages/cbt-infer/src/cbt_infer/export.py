@@ -55,7 +55,10 @@ def export(base: Path, adapter: Path | None, out: Path, quantization: str = "q4_
             old.unlink()
     files: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="cbt-export-") as tmp:
-        staged_base = gguf_ready_tokenizer(Path(spec.base), Path(tmp) / "base")
+        # the tokenizer and config come from the base folder (for a hub student, the config and
+        # tokenizer the base_model stage wrote); the weights from spec.base
+        folder = Path(base) if Path(base).is_dir() else Path(spec.base)
+        staged_base = gguf_ready_tokenizer(folder, Path(tmp) / "base")
         merged = Path(tmp) / "merged"
         print("merging the adapter into the base model", file=sys.stderr)
         _merge(staged_base, spec, merged)
@@ -86,12 +89,17 @@ def export(base: Path, adapter: Path | None, out: Path, quantization: str = "q4_
 
 
 def _merge(base: Path, spec, out: Path) -> None:
-    """Merge spec.adapter into the (staged) base and save a plain model folder."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    """Merge spec.adapter into the base and save a plain model folder (tokenizer from the
+    staged base). A 4-bit student is loaded on the GPU and dequantized to bf16 first: LoRA
+    merges into 16-bit weights, and llama.cpp converts those."""
+    from transformers import AutoTokenizer
 
-    from cbt_infer.loading import check_adapter_fits
+    from cbt_infer.loading import ModelSpec, check_adapter_fits, load_transformers
 
-    model = AutoModelForCausalLM.from_pretrained(base)
+    weights = spec.base if not Path(spec.base).is_dir() else str(base)
+    model, _ = load_transformers(ModelSpec(base=weights))
+    if getattr(model, "is_loaded_in_4bit", False):
+        model = model.dequantize()
     if spec.adapter is not None:
         from peft import PeftModel
 

@@ -38,9 +38,21 @@ def read_adapter_config(adapter: str | Path) -> dict:
         raise UserError(f"{config}:{exc.lineno}: not valid JSON ({exc.msg})") from None
 
 
+def hub_id_of(folder: str | Path) -> str | None:
+    """The hub id a base_model folder stands for (source hub: config and tokenizer only)."""
+    manifest = Path(folder) / "base_model.json"
+    if not manifest.is_file() or any(Path(folder).glob("*.safetensors")):
+        return None
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    return data.get("name") if data.get("source") == "hub" else None
+
+
 def resolve(base: str | Path | None, adapter: str | Path | None) -> ModelSpec:
     """Work out base and adapter: a base folder that is really an adapter is treated as one,
-    and a missing base is taken from the adapter's `base_model_name_or_path`."""
+    a missing base is taken from the adapter's `base_model_name_or_path`, and a base_model
+    folder of a hub model (config and tokenizer only) stands for its hub id."""
+    if base is not None and (hub := hub_id_of(base)):
+        base = hub
     if base is not None and (Path(base) / ADAPTER_CONFIG).is_file() and adapter is None:
         base, adapter = None, base
     if adapter is not None:
@@ -107,14 +119,26 @@ def check_adapter_fits(model, spec: ModelSpec) -> None:
               f"it on {spec.base!r} (shapes fit)", file=sys.stderr)
 
 
-def load_transformers(spec: ModelSpec, dtype: str = "float32"):
-    """Load tokenizer and model (with the adapter applied, not merged); eval mode."""
+def load_transformers(spec: ModelSpec, dtype: str | None = None, device: str = "auto",
+                      load_in_4bit: bool | None = None):
+    """Load tokenizer and model (with the adapter applied, not merged); eval mode.
+
+    Where: CUDA when there is a GPU (bf16, or 4-bit for a bitsandbytes checkpoint or with
+    load_in_4bit), else the CPU in fp32; a model that does not fit is refused first, with the
+    estimate (cbt_infer.device). `dtype` overrides the plan's."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    from cbt_infer.device import is_prequantized, plan_load
 
     try:
+        config = AutoConfig.from_pretrained(spec.base).to_dict()
+        plan = plan_load(config, spec.base, device, load_in_4bit)  # type: ignore[arg-type]
+        kwargs = plan.kwargs(is_prequantized(config))
+        if dtype is not None:
+            kwargs["dtype"] = getattr(torch, dtype)
         tokenizer = AutoTokenizer.from_pretrained(spec.base)
-        model = AutoModelForCausalLM.from_pretrained(spec.base, dtype=getattr(torch, dtype))
+        model = AutoModelForCausalLM.from_pretrained(spec.base, **kwargs)
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"{spec.base}: cannot load the model ({first})") from None

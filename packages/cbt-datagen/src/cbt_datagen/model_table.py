@@ -61,6 +61,11 @@ def load_table(path: Path = TABLE) -> dict[str, ModelInfo]:
     return table
 
 
+def table_checked() -> str:
+    """The date the table was last checked against the providers' pages."""
+    return str(yaml.safe_load(TABLE.read_text(encoding="utf-8"))["checked"])
+
+
 def lookup(model: str) -> ModelInfo | None:
     return load_table().get(model)
 

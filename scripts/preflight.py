@@ -68,7 +68,7 @@ def _reachable(url: str) -> str | None:
     import urllib.request
 
     try:
-        urllib.request.urlopen(url, timeout=TIMEOUT_S)  # noqa: S310 (https index/hub URLs)
+        urllib.request.urlopen(url, timeout=TIMEOUT_S)
     except urllib.error.HTTPError:
         return None  # it answered
     except OSError as exc:

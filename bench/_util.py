@@ -14,10 +14,19 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def machine() -> dict:
+    """Where and when: python, cores, architecture, the date, the commit and the load."""
+    import datetime
     import os
 
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, cwd=Path(__file__).parent).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True, cwd=Path(__file__).parent).stdout
     return {"python": platform.python_version(), "cpus": os.cpu_count(),
-            "machine": platform.machine()}
+            "machine": platform.machine(),
+            "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "commit": commit + ("+changes" if dirty.strip() else ""),
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()]}
 
 
 def timed_subprocess(cmd: list[str], cwd: Path | None = None) -> dict:

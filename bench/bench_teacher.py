@@ -7,11 +7,11 @@
    the client's CPU time per request. Each level runs 24 rounds (conc x 24 requests) after a
    warm-up round that opens the connections. The server runs in its own process.
 2. 20% injected faults across every kind: records lost, duplicated, invalid.
-3. Cost of 1,000 assessments with the paper profile's teacher (claude-3-haiku-20240307) and its
+3. Cost of 1,000 assessments with the paper profile's teacher (claude-haiku-5-5) and its
    prompt (5 few-shot examples): without prompt caching, with it, and with the batch API, from
-   the token counts the loopback server reports (about 4 characters per token) for the real
-   rendered prompts and answers the size of the project's few-shot examples, priced with
-   teacher.prices from conf/profile/local.yaml.
+   the token counts the loopback server reports (characters / the model's characters per
+   token: a simulation, not a bill) for the real rendered prompts and answers the size of the
+   project's few-shot examples, priced from the model table (cbt_datagen/models.yaml).
 """
 
 from __future__ import annotations
@@ -31,18 +31,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _util import write_results
 
 from cbt_datagen.engine import StageSpec, run_stage_async
+from cbt_datagen.model_table import price_for
 from cbt_datagen.prompts import examples_path, load_examples, load_prompt
 from cbt_datagen.providers.anthropic import AnthropicProvider
 from cbt_datagen.providers.anthropic_batch import AnthropicBatchProvider
 from cbt_datagen.testing.anthropic_server import AnthropicServer
 from cbt_datagen.testing.helpers import make_seeds
 from cbt_schema import Assessment, AssessmentRecord, Event, EventDraft
-from cbt_schema.params import load_params
 from cbt_schema.params.teacher import TeacherParams
 
 ROOT = Path(__file__).resolve().parent.parent
 LATENCY = 0.2
-MODEL = "claude-3-haiku-20240307"
+MODEL = "claude-haiku-5-5"
 
 
 def _server(*args: str) -> tuple[subprocess.Popen, str]:
@@ -82,7 +82,7 @@ def throughput(url: str, server_pid: int, price, tmp: Path, quick: bool) -> list
     for conc in (1, 8, 32, 64):
         # whole rounds of `conc` requests, enough of them for the steady state to dominate
         n = conc * (6 if quick else 24) if conc > 1 else (5 if quick else 13)
-        teacher = TeacherParams(provider="anthropic", model=MODEL, base_url=url, top_p=1.0,
+        teacher = TeacherParams(provider="anthropic", model=MODEL, base_url=url,
                                 max_concurrency=conc, timeout_s=30)
         seeds = make_seeds(n + conc)
         warm = [(f"warm-{s.id}", spec.prompt.user(s)) for s in seeds[n:]]
@@ -115,7 +115,7 @@ def faults(price, tmp: Path, quick: bool) -> dict:
     proc, url = _server("--latency", str(LATENCY), "--fault-rate", "0.2", "--slow", "1.5")
     try:
         spec = _event_spec()
-        teacher = TeacherParams(provider="anthropic", model=MODEL, base_url=url, top_p=1.0,
+        teacher = TeacherParams(provider="anthropic", model=MODEL, base_url=url,
                                 max_concurrency=32, timeout_s=1.0)
         items = [(s.id, spec.prompt.user(s)) for s in make_seeds(n)]
         result, wall, _ = asyncio.run(_run(AnthropicProvider(teacher), spec, items,
@@ -158,11 +158,11 @@ def cost(price, tmp: Path, quick: bool) -> dict:
     for name, caching, batch in (("no_caching", False, False), ("prompt_caching", True, False),
                                  ("batch_api", False, True), ("batch_api_and_caching", True,
                                                               True)):
-        server = AnthropicServer(min_cache_tokens=2048, responder=respond,
+        server = AnthropicServer(responder=respond,
                                  batch_delay_s=0.05).start()
         try:
             teacher = TeacherParams(provider="anthropic-batch" if batch else "anthropic",
-                                    model=MODEL, base_url=server.url, top_p=1.0,
+                                    model=MODEL, base_url=server.url,
                                     max_concurrency=16, prompt_caching=caching)
             provider = (AnthropicBatchProvider(teacher, state_dir=tmp / name, poll_s=0.05)
                         if batch else AnthropicProvider(teacher))
@@ -183,7 +183,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer requests")
     args = parser.parse_args()
     os.environ.setdefault("ANTHROPIC_API_KEY", "sk-loopback-bench")
-    price = load_params(ROOT / "params.yaml").teacher.prices[MODEL]
+    price = price_for(MODEL)
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         proc, url = _server("--latency", str(LATENCY))

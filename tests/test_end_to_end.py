@@ -1,8 +1,8 @@
 """End to end on the local profile with a tiny N: every stage from a clean temp copy of the
 repo, then cbt-infer answers with the trained adapter, and DVC reports everything up to date.
 
-Slow (the local teacher and the training run on the CPU, minutes); skipped, saying which, while
-a stage it needs is not in dvc.yaml yet.
+Slow (the local teacher and the training run on the CPU, minutes). A stage missing from
+dvc.yaml fails it: a removed stage must not pass silently.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from fake_pipeline import load_stages
 
 pytestmark = pytest.mark.slow
 
-NEEDED = ("seeds", "base_model", "events", "assessments", "dataset", "train")
+NEEDED = ("seeds", "local_model", "base_model", "crisis_probe", "events", "assessments",
+          "dataset", "train", "export", "evaluate")
 TINY = ("seeds.n=4", "dataset.test_size=1", "train.max_steps=2", "train.batch_size=1",
         "train.grad_accum=1", "train.save_steps=2", "evaluate.max_new_tokens=32")
 SITUATION = ("My manager moved my project to a colleague without telling me. I keep thinking "
@@ -38,9 +39,7 @@ def _run(repo: Path, *cmd: str, timeout: int = 3600) -> subprocess.CompletedProc
 
 def test_local_profile_end_to_end_then_cbt_infer_answers(pipeline_repo: Path) -> None:
     stages = load_stages(pipeline_repo)
-    missing = [s for s in NEEDED if s not in stages]
-    if missing:
-        pytest.skip(f"stages not in dvc.yaml yet: {', '.join(missing)}")
+    assert [s for s in NEEDED if s not in stages] == []
     _run(pipeline_repo, sys.executable, "scripts/compose_params.py", *TINY)
 
     repro = _run(pipeline_repo, "dvc", "repro")

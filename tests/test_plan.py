@@ -141,3 +141,12 @@ def test_preflight_passes_what_is_there_and_never_prints_a_key(tmp_path) -> None
     assert secret not in proc.stdout + proc.stderr
     assert ("[FAIL] teacher.model: params.yaml: teacher.model: claude-3-haiku-20240307 was "
             "retired on 2026-04-20 and requests to it fail; use claude-haiku-5-5") in proc.stdout
+
+
+def test_committed_plan_matches_the_code(paper) -> None:
+    """bench/results/plan_paper.json (the README's cost table) is what plan.py prints now."""
+    plan, _, _ = paper
+    committed = json.loads((ROOT / "bench/results/plan_paper.json").read_text())
+    assert committed["teacher"] == plan["teacher"] and committed["train"] == plan["train"], \
+        "rerun: uv run python scripts/plan.py --profile paper --json " \
+        "bench/results/plan_paper.json && uv run python scripts/render_readme.py"

@@ -58,7 +58,8 @@ class AnthropicServer(LoopbackServer):
         self.cache_ready: dict[str, float] = {}  # prefix -> when reads can start
         self.batches: dict[str, dict[str, Any]] = {}
         self.batch_requests: list[list[str]] = []  # custom_ids of each submitted batch
-        self.last_body: dict[str, Any] | None = None  # the last Messages request, for tests
+        self.first_body: Any = None  # the first Messages request, valid or not, for tests
+        self.last_body: dict[str, Any] | None = None  # the last valid Messages request
         self.rejected: list[tuple[int, str]] = []  # (status, message) of refused requests
         self._ids = 0
         self._cache_lock = threading.Lock()
@@ -91,6 +92,8 @@ class AnthropicServer(LoopbackServer):
 
     # -- Messages -------------------------------------------------------------------------
     def _message(self, headers: Any, body: Any) -> tuple[int, dict[str, str], bytes]:
+        with self.lock:
+            self.first_body = body if self.first_body is None else self.first_body
         problem = api_rules.first_problem(body, self.today)
         if problem:
             return self._refuse(*problem)

@@ -1,0 +1,131 @@
+"""Render the README's generated figure blocks from committed result files.
+
+  uv run python scripts/render_readme.py          # rewrite the blocks in README.md
+  uv run python scripts/render_readme.py --check  # exit 1 if README.md is out of date
+
+A block is the text between `<!-- figures:NAME -->` and `<!-- /figures:NAME -->`; its content
+comes only from files committed under bench/results/ (a test checks the README matches), so a
+figure in those blocks is never copied by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench/results"
+
+
+def _load(name: str) -> dict | None:
+    path = RESULTS / name
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _when(data: dict) -> str:
+    m = data.get("machine", {})
+    parts = [m.get("date", "")[:10], f"commit {m['commit']}" if m.get("commit") else "",
+             f"{m['cpus']} cores" if m.get("cpus") else "",
+             f"load {m['load_average_at_end'][0]}" if m.get("load_average_at_end") else ""]
+    return ", ".join(p for p in parts if p)
+
+
+def paper_cost() -> str:
+    plan = _load("plan_paper.json")
+    if plan is None:
+        return "(no bench/results/plan_paper.json yet)"
+    te = plan["teacher"]
+    cost, life = te["cost_usd_typical"], te["lifecycle"]
+    rows = [f"| {name} | ${cost[key]:.2f} |" for name, key in (
+        ("plain (no caching, no batches)", "plain"), ("prompt caching (the default)", "cached"),
+        ("Message Batches", "batch"), ("Message Batches + prompt caching", "batch_cached"))]
+    return "\n".join([
+        f"Planned teacher cost of the paper profile (`scripts/plan.py --profile paper`, "
+        f"`bench/results/plan_paper.json`): {te['model']} ({life['status']}, prices from the "
+        f"model table checked {life['table_checked']}), {plan['seeds']} events + "
+        f"{plan['seeds']} assessments, typical reply lengths:", "",
+        "| paying | teacher cost |", "|---|---|", *rows,
+        f"| upper bound (every reply at max_tokens, uncached) | "
+        f"${te['cost_usd_upper_bound']:.2f} |", "",
+        f"Estimates: tokens are characters / {te['chars_per_token']} (the model's "
+        f"tokenizer counts about 30% more than Haiku 4.5's); with caching, the first "
+        f"{te['assessments']['cache_writes']} requests in flight each write the cache. Training:"
+        f" {plan['train']['steps']} steps, {plan['train']['hours']:.2f} GPU hours at an "
+        f"*assumed* {plan['train']['tokens_per_s']:,.0f} tokens/s."])
+
+
+def paper_rehearsal() -> str:
+    data = _load("paper_rehearsal.json")
+    if data is None:
+        return "(no bench/results/paper_rehearsal.json yet)"
+    rows = []
+    for stage in ("events", "assessments"):
+        s = data[stage]
+        rows.append(f"| {stage} | {s['records']} / {s['quarantined']} | {s['wall_s']:.1f} s | "
+                    f"{s['requests_per_s']:.1f} of {s['ideal_per_s']:.0f} "
+                    f"({s['share_of_ideal']:.0%}) | {s['client_cpu_ms_per_request']:.1f} ms |")
+    return "\n".join([
+        f"Full-size rehearsal against the stand-in (`bench/bench_paper_rehearsal.py`; "
+        f"{data['n']} seeds, {data['latency_s']:g} s per reply, concurrency "
+        f"{data['concurrency']}; {_when(data)}):", "",
+        "| stage | records / quarantined | wall | requests/s (of ideal) | client CPU per request "
+        "(start-up included) |", "|---|---|---|---|---|", *rows, "",
+        f"Simulated tokens priced at the model table's rates: "
+        f"${data['cost_usd_simulated_total']:.2f} for both stages (*simulated*: the stand-in "
+        f"counts characters / {data['chars_per_token']}, it is not a bill)."])
+
+
+def paper_gpu() -> str:
+    data = _load("paper_gpu.json")
+    if data is None:
+        return ("Not yet measured: no CUDA machine was at hand when this was built. The "
+                "gpu-marked tests (`uv run pytest -m gpu -s tests/test_paper_gpu.py`) write "
+                "`bench/results/paper_gpu.json`, and this block shows them.")
+    lines = [f"On {data['gpu']} (random-weight Llama-architecture model, paper settings):", "",
+             "| backend | tokens/s | s/step | peak GPU MB | eval examples/s |", "|---|---|---|---|---|"]
+    for backend in ("hf", "unsloth"):
+        train, ev = data.get(f"train_{backend}"), data.get(f"evaluate_{backend}", {})
+        if train:
+            lines.append(f"| {backend} | {train['tokens_per_s']} | {train['s_per_step']} | "
+                         f"{train['peak_gpu_mb']} | {ev.get('examples_per_s', '-')} |")
+    return "\n".join(lines)
+
+
+BLOCKS: dict[str, Callable[[], str]] = {"paper-cost": paper_cost,
+                                        "paper-rehearsal": paper_rehearsal,
+                                        "paper-gpu": paper_gpu}
+
+
+def render(text: str) -> str:
+    for name, make in BLOCKS.items():
+        pattern = re.compile(rf"(<!-- figures:{name} -->\n)(?:.*?\n)?(<!-- /figures:{name} -->)",
+                             re.S)
+        if not pattern.search(text):
+            raise SystemExit(f"README.md: no block <!-- figures:{name} -->")
+        text = pattern.sub(lambda m: m.group(1) + make() + "\n" + m.group(2), text)
+    return text
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="exit 1 if README.md is stale")
+    args = parser.parse_args()
+    readme = ROOT / "README.md"
+    current = readme.read_text(encoding="utf-8")
+    rendered = render(current)
+    if args.check:
+        if rendered != current:
+            print("README.md: figure blocks are stale; run scripts/render_readme.py")
+            return 1
+        return 0
+    readme.write_text(rendered, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

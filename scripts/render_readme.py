@@ -86,7 +86,8 @@ def paper_gpu() -> str:
                 "gpu-marked tests (`uv run pytest -m gpu -s tests/test_paper_gpu.py`) write "
                 "`bench/results/paper_gpu.json`, and this block shows them.")
     lines = [f"On {data['gpu']} (random-weight Llama-architecture model, paper settings):", "",
-             "| backend | tokens/s | s/step | peak GPU MB | eval examples/s |", "|---|---|---|---|---|"]
+             "| backend | tokens/s | s/step | peak GPU MB | eval examples/s |",
+             "|---|---|---|---|---|"]
     for backend in ("hf", "unsloth"):
         train, ev = data.get(f"train_{backend}"), data.get(f"evaluate_{backend}", {})
         if train:
@@ -106,7 +107,8 @@ def render(text: str) -> str:
                              re.S)
         if not pattern.search(text):
             raise SystemExit(f"README.md: no block <!-- figures:{name} -->")
-        text = pattern.sub(lambda m: m.group(1) + make() + "\n" + m.group(2), text)
+        block = make()
+        text = pattern.sub(lambda m, b=block: m.group(1) + b + "\n" + m.group(2), text)
     return text
 
 

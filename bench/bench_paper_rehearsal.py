@@ -40,7 +40,8 @@ def _children_cpu_s() -> float:
 def _cli(work: Path, *argv: str) -> tuple[float, float]:
     """Run `cbt-datagen argv` in work/; (wall seconds, CPU seconds of that process)."""
     cpu, start = _children_cpu_s(), time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "cbt_datagen.cli", *argv, "--no-progress"],
+    proc = subprocess.run([sys.executable, "-c", "from cbt_datagen.cli import main; main()",
+                           *argv, "--no-progress"],
                           cwd=work, capture_output=True, text=True)
     wall, cpu = time.perf_counter() - start, _children_cpu_s() - cpu
     if proc.returncode:

@@ -67,9 +67,15 @@ def test_killed_run_resumes_to_the_same_output(anthropic_server, api_key, tmp_pa
     b = _setup(tmp_path / "b", prompts, fresh.url)
     monkeypatch.chdir(b)
     assert cli("events") == 0
-    out_a = (a / "data/generated/events.jsonl").read_text()
-    assert out_a == (b / "data/generated/events.jsonl").read_text()
-    assert out_a.count("\n") == N
+    # the same records in the same order; only usage and cost may differ, since which request
+    # wrote the prompt cache and which read it depends on timing, as on the real API
+    def records(root: Path) -> list[tuple]:
+        rows = [json.loads(x) for x in (root / "data/generated/events.jsonl").read_text()
+                .splitlines()]
+        return [(r["id"], r["seed_id"], r["situation"], r["reaction"],
+                 r["provenance"]["request_id"]) for r in rows]
+
+    assert records(a) == records(b) and len(records(a)) == N
     metrics = json.loads((a / "metrics/datagen_events.json").read_text())["events"]
     assert metrics["resumed"] == len(paid_before) and metrics["succeeded"] == N
 

@@ -63,6 +63,7 @@ def index(tmp_path: Path) -> Iterator[tuple[str, dict]]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}/simple", state
     server.shutdown()
+    server.server_close()
 
 
 def test_fetches_from_json_and_html_index_and_reuses_the_cache(tmp_path: Path, index) -> None:

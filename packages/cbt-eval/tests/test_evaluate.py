@@ -64,11 +64,22 @@ def test_evaluate_writes_metrics_report_and_plots(project: Path) -> None:
     for system in ("student", "baseline"):
         assert 0 <= metrics[system]["micro_f1"] <= 1
         assert metrics[system]["test_loss"] > 0 and metrics[system]["perplexity"] > 1
-        assert set(metrics[system]["ci95"]) >= {"micro_f1", "macro_f1", "binary_f1"}
+        assert set(metrics[system]["ci95"]) >= {"micro_f1", "macro_f1"}
+        # every gold set names a distortion: the binary task cannot be measured here
+        assert "binary_f1" not in metrics[system] and "binary_f1" not in metrics[system]["ci95"]
+        margin = metrics[system]["margin_over_best_guesser"]
+        best = metrics["reference"][margin["over"]]["macro_f1"]
+        assert margin["macro_f1"] == pytest.approx(metrics[system].get("macro_f1", 0) - best)
+    # the guessers on these two gold sets, by hand: all ten labels -> each gold label has
+    # precision 1/2, recall 1 (F1 2/3), the eight others F1 0: macro F1 = 2 x 2/3 / 10
+    assert metrics["reference"]["all_labels"]["macro_f1"] == pytest.approx(2 * (2 / 3) / 10)
+    assert metrics["reference"]["most_frequent_k"]["k"] == 1
     # a freshly initialised LoRA (B = 0) leaves the model unchanged: same loss as the base
     assert metrics["student"]["test_loss"] == pytest.approx(metrics["baseline"]["test_loss"])
     report = (project / "r.md").read_text()
     assert "| micro F1 |" in report and "### Example 2" in report
+    assert report.index("## Against trivial guessers") < report.index("| micro F1 |")
+    assert "The student **" in report and "best trivial guesser" in report
     assert "Overgeneralization" in report
     assert (project / "p/per_class.csv").read_text().count("\n") == 1 + 2 * 10
     assert (project / "p/confusion.csv").exists()
@@ -116,3 +127,7 @@ def test_external_cli_scores_a_labelled_file(project: Path) -> None:
     assert report["data"]["excluded_rows_without_known_label"] == 1
     for system in ("student", "baseline"):
         assert report[system]["n"] == 3 and 0 <= report[system]["binary_f1"] <= 1
+        assert report[system]["margin"]["over"] in report["reference"]
+    # gold: {overgeneralization}, {mind_reading}, {} -> calling all distorted: P 2/3, R 1
+    assert report["reference"]["always_distorted"]["binary_f1"] == pytest.approx(0.8)
+    assert report["reference"]["k"] == 1

@@ -72,7 +72,9 @@ def _main(argv: list[str]) -> int:
                                                 params.base.seed, gguf=args.gguf)
         write_outputs(results, worked, pairs, args.metrics, args.report, args.plots,
                       caveat_for(params))
-        print(json.dumps({k: results[k]["micro_f1"] for k in ("student", "baseline")}))
+        print(json.dumps({k: {"macro_f1": results[k]["macro_f1"],
+                              "margin_over_best_guesser": results[k]["margin"]["macro_f1"]}
+                          for k in ("student", "baseline")}))
         print(f"wrote {args.metrics}, {args.report} and {args.plots}/")
         return 0
     from cbt_eval.external import LabelMapping, load_labelled
@@ -85,11 +87,16 @@ def _main(argv: list[str]) -> int:
     from cbt_schema.jsonl import write_json
 
     write_json(args.out, report)
+    def f(value: float | None) -> str:
+        return "not measurable" if value is None else f"{value:.3f}"
+
     for name in ("student", "baseline"):
         if name in report:
-            s = report[name]
-            print(f"{name}: binary F1 {s['binary_f1']:.3f}, micro F1 {s['micro_f1']:.3f}, "
-                  f"macro F1 {s['macro_f1']:.3f}, weighted F1 {s['weighted_f1']:.3f}")
+            s, m = report[name], report[name]["margin"]
+            print(f"{name}: mean kappa {f(s['mean_kappa'])}, macro F1 {f(s['macro_f1'])} "
+                  f"({m['macro_f1']:+.3f} over the best guesser, {m['over']}: {m['verdict']}); "
+                  f"micro F1 {f(s['micro_f1'])}, weighted F1 {f(s['weighted_f1'])}, binary F1 "
+                  f"{f(s['binary_f1'])}")
     print(f"wrote {args.out}")
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cbt_eval.guessers import MULTI, margin, reference_scores
 from cbt_eval.metrics import HEADLINE, bootstrap_ci, score
 from cbt_eval.predict import assistant_loss, load_assessor, perplexity, predict, release
 from cbt_eval.report import label_pairs, markdown_report, write_plots
@@ -42,9 +43,11 @@ def load_test(path: Path, limit: int | None) -> list[ChatExample]:
 
 
 def system_scores(gold: list[frozenset[str]], preds, examples, assessor, params: EvalParams,
-                  seed: int) -> dict:
+                  seed: int, reference: dict) -> dict:
     result = score(gold, preds.labels, LABELS)
     result["ci"] = bootstrap_ci(gold, preds.labels, LABELS, resamples=params.bootstrap, seed=seed)
+    result["margin"] = margin(gold, preds.labels, reference, LABELS, resamples=params.bootstrap,
+                              seed=seed)
     loss = assistant_loss(assessor, examples)
     result.update(format_validity=preds.format_validity, mean_findings=preds.mean_findings,
                   seconds_per_example=preds.seconds_per_example, test_loss=loss,
@@ -60,13 +63,16 @@ def run_evaluation(test: Path, base: Path, adapter: Path | None, params: EvalPar
     situations = [ex.messages[-2].content for ex in examples]
     system_prompt = next((m.content for m in examples[0].messages if m.role == "system"), None)
     gold = [frozenset(d.value for d in ex.distortions) for ex in examples]
-    results: dict = {"n": len(examples)}
+    results: dict = {"n": len(examples),
+                     "reference": reference_scores(gold, LABELS, resamples=params.bootstrap,
+                                                   seed=seed)}
     answers: dict[str, list[frozenset[str]]] = {}
     for name in systems:
         assessor = load_assessor(base, adapter if name == "student" else None, params,
                                  system_prompt, gguf if name == "student" else None)
         preds = predict(assessor, situations, params, seed)
-        results[name] = system_scores(gold, preds, examples, assessor, params, seed)
+        results[name] = system_scores(gold, preds, examples, assessor, params, seed,
+                                      results["reference"])
         answers[name] = preds.labels
         release(assessor)
     worked = [{"situation": situations[i], "teacher": gold[i],
@@ -77,7 +83,8 @@ def run_evaluation(test: Path, base: Path, adapter: Path | None, params: EvalPar
 
 
 def headline(results: dict) -> dict:
-    """The metrics file: headline figures and intervals per system (per-class in plots)."""
+    """The metrics file: headline figures and intervals per system and per reference guesser
+    (per-class figures are in the plots), each model's margin over the best guesser."""
     keep = (*HEADLINE, "mean_kappa", "format_validity", "mean_findings", "test_loss",
             "perplexity", "seconds_per_example", "micro_precision", "micro_recall")
     out: dict = {"n": results["n"]}
@@ -86,6 +93,13 @@ def headline(results: dict) -> dict:
             system = results[name]
             out[name] = {k: system[k] for k in keep if system.get(k) is not None}
             out[name]["ci95"] = {k: v for k, v in system["ci"].items()}
+            out[name]["margin_over_best_guesser"] = system["margin"]
+    reference = results["reference"]
+    out["reference"] = {name: {**{k: reference[name][k] for k in (*HEADLINE, "mean_kappa")
+                                  if reference[name].get(k) is not None},
+                               "ci95": reference[name]["ci"]} for name in MULTI}
+    out["reference"]["always_distorted"] = reference["always_distorted"]
+    out["reference"]["most_frequent_k"]["k"] = reference["k"]
     return out
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cbt_eval.evaluate import LABELS
 from cbt_eval.external import LabelledSet
+from cbt_eval.guessers import margin, reference_scores
 from cbt_eval.metrics import bootstrap_ci, score
 from cbt_eval.predict import load_assessor, predict, release
 from cbt_schema.params import EvalParams
@@ -15,7 +16,8 @@ def run_external(data: LabelledSet, base: Path, adapter: Path | None, params: Ev
                  seed: int, baseline: bool = False, gguf: Path | None = None) -> dict:
     texts = data.texts[:params.limit] if params.limit else data.texts
     gold = data.gold[:len(texts)]
-    report: dict = {"data": data.report(), "n": len(texts)}
+    reference = reference_scores(gold, LABELS, resamples=params.bootstrap, seed=seed)
+    report: dict = {"data": data.report(), "n": len(texts), "reference": reference}
     systems = [("student", adapter)] + ([("baseline", None)] if baseline else [])
     for name, adapter_path in systems:
         assessor = load_assessor(base, adapter_path, params,
@@ -24,6 +26,8 @@ def run_external(data: LabelledSet, base: Path, adapter: Path | None, params: Ev
         result = score(gold, preds.labels, LABELS)
         result["ci"] = bootstrap_ci(gold, preds.labels, LABELS, resamples=params.bootstrap,
                                     seed=seed)
+        result["margin"] = margin(gold, preds.labels, reference, LABELS,
+                                  resamples=params.bootstrap, seed=seed)
         result.update(format_validity=preds.format_validity, mean_findings=preds.mean_findings,
                       seconds_per_example=preds.seconds_per_example)
         report[name] = result

@@ -3,7 +3,8 @@
 Gold and predicted labels are sets of distortion values per example; an empty set means
 "no distortion". Conventions (documented in the README): precision with no predictions is 0,
 macro averages run over labels that occur in gold or predictions, and the binary
-"distorted-or-not" task treats a non-empty set as positive.
+"distorted-or-not" task treats a non-empty set as positive. The binary figures are None (not
+measurable) when no gold set is empty: then any answer that names something scores 1.
 """
 
 from __future__ import annotations
@@ -55,11 +56,13 @@ def score(gold: LabelSets, pred: LabelSets, labels: Sequence[str]) -> dict:
     seen = [c for c in per_class.values() if c["support"] or c["predicted"]]
     support = sum(c["support"] for c in per_class.values())
     micro = _prf(tp_all, fp_all, fn_all)
-    binary = _prf(
-        sum(bool(g) and bool(p) for g, p in zip(gold, pred, strict=True)),
-        sum(bool(p) and not g for g, p in zip(gold, pred, strict=True)),
-        sum(bool(g) and not p for g, p in zip(gold, pred, strict=True)),
-    )
+    binary: tuple[float | None, ...] = (None, None, None)
+    if any(not g for g in gold):
+        binary = _prf(
+            sum(bool(g) and bool(p) for g, p in zip(gold, pred, strict=True)),
+            sum(bool(p) and not g for g, p in zip(gold, pred, strict=True)),
+            sum(bool(g) and not p for g, p in zip(gold, pred, strict=True)),
+        )
     return {
         "n": n,
         "per_class": per_class,
@@ -95,10 +98,13 @@ def bootstrap_ci(gold: LabelSets, pred: LabelSets, labels: Sequence[str], *, res
         idx = [rng.randrange(n) for _ in range(n)]
         result = score([gold[i] for i in idx], [pred[i] for i in idx], labels)
         for key in HEADLINE:
-            draws[key].append(result[key])
+            if result[key] is not None:  # binary F1 of a resample without negatives
+                draws[key].append(result[key])
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
     out = {}
     for key, values in draws.items():
+        if not values:
+            continue
         values.sort()
         out[key] = [values[int(lo_q * (len(values) - 1))], values[int(hi_q * (len(values) - 1))]]
     return out

@@ -7,11 +7,13 @@ from pathlib import Path
 
 from cbt_schema import DISTORTIONS, Distortion
 
-ROWS = [("micro_f1", "micro F1"), ("macro_f1", "macro F1"), ("weighted_f1", "weighted F1"),
+ROWS = [("mean_kappa", "mean Cohen's kappa"), ("macro_f1", "macro F1"),
+        ("micro_f1", "micro F1"), ("weighted_f1", "weighted F1"),
         ("binary_f1", "distorted-or-not F1"), ("exact_set_accuracy", "exact-set accuracy"),
-        ("mean_kappa", "mean Cohen's kappa"), ("format_validity", "format validity"),
-        ("mean_findings", "findings per answer"), ("test_loss", "test loss"),
-        ("perplexity", "perplexity")]
+        ("format_validity", "format validity"), ("mean_findings", "findings per answer"),
+        ("test_loss", "test loss"), ("perplexity", "perplexity")]
+GUESSERS = [("all_labels", "all ten labels"), ("most_frequent_k", "most frequent k"),
+            ("prevalence", "prevalence draws")]
 
 
 def _fmt(value: object) -> str:
@@ -32,18 +34,56 @@ def _title(label: str) -> str:
     return DISTORTIONS[Distortion(label)].title
 
 
+def _margin(system: dict) -> str:
+    m = system["margin"]
+    ci = f" [{m['ci95'][0]:+.2f}, {m['ci95'][1]:+.2f}]" if m.get("ci95") else ""
+    return f"{m['macro_f1']:+.3f}{ci}"
+
+
+def headline_lines(results: dict, systems: list[str]) -> list[str]:
+    """The chance-corrected figures first, each model's verdict in plain words."""
+    over = results[systems[0]]["margin"]["over"]
+    lines = ["## Against trivial guessers", "",
+             f"A guesser that never reads the text, built from these gold labels, is the bar to "
+             f"clear (the best one here by macro F1: {dict(GUESSERS)[over]}).", "",
+             "| | " + " | ".join(systems) + " |", "|---|" + "---|" * len(systems),
+             "| mean Cohen's kappa | " + " | ".join(_cell(results[s], "mean_kappa")
+                                                   for s in systems) + " |",
+             "| macro F1 | " + " | ".join(_cell(results[s], "macro_f1") for s in systems) + " |",
+             "| macro F1 margin over the best guesser | " + " | ".join(
+                 _margin(results[s]) for s in systems) + " |", ""]
+    for s in systems:
+        lines.append(f"- The {s} **{results[s]['margin']['verdict']}** (macro F1 margin "
+                     f"{_margin(results[s])}).")
+    return [*lines, ""]
+
+
 def markdown_report(results: dict, examples: list[dict], caveat: str = "") -> str:
-    """results: {"student": {...}, "baseline": {...}, "n": int}; examples: worked examples."""
+    """results: {"student": {...}, "baseline": {...}, "reference": {...}, "n": int};
+    examples: worked examples."""
     systems = [name for name in ("student", "baseline") if name in results]
+    reference = results.get("reference", {})
+    guessers = [(k, name) for k, name in GUESSERS if k in reference]
     lines = ["# Evaluation: distortion detection against the teacher's labels", ""]
     if caveat:
         lines += [f"> {caveat}", ""]
     lines += [f"Test examples: {results.get('n', '?')}. Square brackets: bootstrap 95% "
-              "confidence interval.", "",
-              "| metric | " + " | ".join(systems) + " |",
-              "|---|" + "---|" * len(systems)]
+              "confidence interval.", ""]
+    if reference:
+        lines += headline_lines(results, systems)
+    names = systems + [name for _, name in guessers]
+    lines += ["## All figures, beside the guessers", "",
+              "| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for key, name in ROWS:
-        lines.append(f"| {name} | " + " | ".join(_cell(results[s], key) for s in systems) + " |")
+        cells = [_cell(results[s], key) for s in systems]
+        cells += [_cell(reference[k], key) if key in reference[k] else "–" for k, _ in guessers]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if reference:
+        always = reference["always_distorted"]
+        lines += ["", f"Calling every text distorted scores distorted-or-not F1 "
+                      f"{_fmt(always.get('binary_f1'))}"
+                      f"{' (' + always['note'] + ')' if 'note' in always else ''}; the most "
+                      f"frequent k guesser names k = {reference.get('k')} labels."]
     lines += ["", "## Per distortion (F1, support)", "",
               "| distortion | support | " + " | ".join(systems) + " |",
               "|---|---|" + "---|" * len(systems)]

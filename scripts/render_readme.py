@@ -96,7 +96,67 @@ def paper_gpu() -> str:
     return "\n".join(lines)
 
 
-BLOCKS: dict[str, Callable[[], str]] = {"paper-cost": paper_cost,
+def _metric(system: dict, key: str, digits: int = 2) -> str:
+    value = system.get(key)
+    if value is None:
+        return "not measurable"
+    ci = system.get("ci95", {}).get(key)
+    text = f"{round(value, digits) + 0.0:.{digits}f}"
+    return f"{text} [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else text
+
+
+def local_eval() -> str:
+    """The evaluation table, chance-corrected figures first, from metrics/eval.json."""
+    path = ROOT / "metrics/eval.json"
+    m = json.loads(path.read_text())
+    student, baseline, ref = m["student"], m["baseline"], m["reference"]
+    margin = student["margin_over_best_guesser"]
+    names = {"all_labels": "all ten labels", "most_frequent_k":
+             f"most frequent k (k = {ref['most_frequent_k']['k']})",
+             "prevalence": "prevalence draws"}
+
+    def row(label: str, key: str, digits: int = 2) -> str:
+        cells = [_metric(student, key, digits), _metric(baseline, key, digits)]
+        cells += [_metric(ref[g], key, digits) for g in names]
+        return f"| {label} | " + " | ".join(cells) + " |"
+
+    lo, hi = margin["ci95"] or (float("nan"),) * 2
+    flattered = []
+    for key, label in (("micro_f1", "micro"), ("weighted_f1", "weighted")):
+        top = max(names, key=lambda g, key=key: ref[g].get(key) or 0)
+        flattered.append(f"{label} F1 {student[key]:.2f} against {ref[top][key]:.2f} for "
+                         f"{names[top]}")
+    seconds = (f"| seconds per example (transformers, batch 4, 2 cores) | "
+               f"{student['seconds_per_example']:.1f} | {baseline['seconds_per_example']:.1f} | "
+               + " | ".join("–" for _ in names) + " |")
+    return "\n".join([
+        f"**Local profile result** (`metrics/eval.json`, `reports/eval.md`; {m['n']} test "
+        f"examples, greedy; bootstrap 95% intervals in brackets). Teacher and student are both "
+        f"SmolLM2-135M: this shows the machinery working, not clinical quality, and "
+        f"{m['n']} examples make the intervals wide.", "",
+        f"Chance-corrected first: the student's macro F1 margin over the best trivial guesser "
+        f"({names[margin['over']]}, which never reads the text) is **{margin['macro_f1']:+.3f} "
+        f"[{lo:+.2f}, {hi:+.2f}]**: it {margin['verdict']}. Mean Cohen's kappa over the "
+        f"distortions: {student['mean_kappa']:.2f} (0 is chance). The figures that reward "
+        f"naming many labels put the student beside the guessers: "
+        f"{'; '.join(flattered)}.", "",
+        "| metric | student (base + LoRA) | baseline (untuned base) | "
+        + " | ".join(names.values()) + " |",
+        "|---|---|---|" + "---|" * len(names),
+        row("mean Cohen's kappa", "mean_kappa"), row("macro F1", "macro_f1"),
+        row("micro F1", "micro_f1"), row("weighted F1", "weighted_f1"),
+        row("distorted-or-not F1", "binary_f1"), row("exact-set accuracy", "exact_set_accuracy"),
+        f"| format validity (answers that parse) | {student['format_validity']:.2f} | "
+        f"{baseline['format_validity']:.2f} | " + " | ".join("–" for _ in names) + " |",
+        f"| test loss / perplexity on the teacher's answers | {student['test_loss']:.2f} / "
+        f"{student['perplexity']:.1f} | {baseline['test_loss']:.2f} / "
+        f"{baseline['perplexity']:.1f} | " + " | ".join("–" for _ in names) + " |",
+        seconds, "",
+        "Distorted-or-not F1 is not measurable while every gold assessment names a distortion "
+        "(the local teacher always names one): any answer that names anything would score 1."])
+
+
+BLOCKS: dict[str, Callable[[], str]] = {"local-eval": local_eval, "paper-cost": paper_cost,
                                         "paper-rehearsal": paper_rehearsal,
                                         "paper-gpu": paper_gpu}
 

@@ -20,7 +20,7 @@ def _fmt(value: object) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
-        return f"{value:.3f}"
+        return f"{round(value, 3) + 0.0:.3f}"  # no "-0.000"
     return str(value)
 
 

@@ -84,13 +84,14 @@ def markdown_report(results: dict, examples: list[dict], caveat: str = "") -> st
                       f"{_fmt(always.get('binary_f1'))}"
                       f"{' (' + always['note'] + ')' if 'note' in always else ''}; the most "
                       f"frequent k guesser names k = {reference.get('k')} labels."]
-    lines += ["", "## Per distortion (F1, support)", "",
-              "| distortion | support | " + " | ".join(systems) + " |",
-              "|---|---|" + "---|" * len(systems)]
+    lines += ["", "## Per distortion (F1 and Cohen's kappa, support)", "",
+              "| distortion | support | " + " | ".join(f"{s} F1 | {s} kappa" for s in systems)
+              + " |", "|---|---|" + "---|---|" * len(systems)]
     first = results[systems[0]]["per_class"]
     for label in first:
         support = first[label]["support"]
-        cells = [f"{results[s]['per_class'][label]['f1']:.3f}" for s in systems]
+        cells = [f"{_fmt(results[s]['per_class'][label]['f1'])} | "
+                 f"{_fmt(results[s]['per_class'][label]['kappa'])}" for s in systems]
         lines.append(f"| {_title(label)} | {support} | " + " | ".join(cells) + " |")
     lines += ["", "## Worked examples", ""]
     for i, ex in enumerate(examples, 1):
@@ -108,11 +109,12 @@ def write_plots(out_dir: Path, results: dict, cooccurrence: dict[str, dict]) -> 
     out_dir.mkdir(parents=True, exist_ok=True)
     with (out_dir / "per_class.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["distortion", "system", "precision", "recall", "f1", "support"])
+        writer.writerow(["distortion", "system", "precision", "recall", "f1", "kappa",
+                         "support"])
         for system in ("student", "baseline"):
             for label, c in results.get(system, {}).get("per_class", {}).items():
                 writer.writerow([label, system, f"{c['precision']:.4f}", f"{c['recall']:.4f}",
-                                 f"{c['f1']:.4f}", c["support"]])
+                                 f"{c['f1']:.4f}", f"{c['kappa'] + 0.0:.4f}", c["support"]])
     with (out_dir / "confusion.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["system", "actual", "predicted"])

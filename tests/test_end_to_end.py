@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import _env
 from fake_pipeline import load_stages
+
+from conftest import _env
 
 pytestmark = pytest.mark.slow
 

@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import _env
 
 from cbt_datagen.testing.anthropic_server import AnthropicServer
+from conftest import _env
 
 pytestmark = pytest.mark.slow
 

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 import yaml
+
 from conftest import ROOT, _env
 
 WRAPPER = """

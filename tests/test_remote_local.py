@@ -7,8 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 from remote_cycle import FAST_STAGES, checksums, repro_fast, run, use_committed_config
+
+from conftest import ROOT
 
 
 def _config() -> configparser.ConfigParser:

@@ -12,7 +12,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import make_pipeline_repo
 from remote_cycle import (
     FAST_STAGES,
     cached_outs,
@@ -23,6 +22,8 @@ from remote_cycle import (
     wipe,
 )
 from s3server import S3Server
+
+from conftest import make_pipeline_repo
 
 pytestmark = pytest.mark.slow
 

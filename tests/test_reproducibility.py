@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import ROOT, _env
 
 sys.path.insert(0, str(ROOT / "scripts"))

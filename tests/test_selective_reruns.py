@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, _env, make_pipeline_repo
 from fake_pipeline import StageInfo, downstream, fake_heavy_stages, load_stages, ran, reads_param
+
+from conftest import ROOT, _env, make_pipeline_repo
 
 pytestmark = pytest.mark.slow
 

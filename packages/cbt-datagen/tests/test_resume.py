@@ -39,7 +39,7 @@ def test_killed_run_resumes_to_the_same_output(anthropic_server, api_key, tmp_pa
     log = a / ".cache/datagen/events.jsonl"
     proc = subprocess.Popen(
         [sys.executable, "-c", "from cbt_datagen.cli import main; main()", "events",
-         "--no-progress"], cwd=a, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+         "--no-progress"], cwd=a, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         if log.is_file() and log.read_text().count("\n") >= 10:

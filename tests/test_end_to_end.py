@@ -51,6 +51,8 @@ def test_local_profile_end_to_end_then_cbt_infer_answers(pipeline_repo: Path) ->
     assert train["steps"] == 2 and train["final_train_loss"] > 0, train
     evaluation = json.loads((pipeline_repo / "metrics/eval.json").read_text())
     assert evaluation["n"] == 1 and {"student", "baseline"} <= set(evaluation), evaluation
+    # two training steps already make the teacher's answer likelier than the untuned base does
+    assert evaluation["student"]["test_loss"] < evaluation["baseline"]["test_loss"], evaluation
     assert (pipeline_repo / "reports/eval.md").read_text().startswith("# Evaluation")
 
     answer = _run(pipeline_repo, "cbt-infer", "--json", "--max-new-tokens", "64", SITUATION)

@@ -3,7 +3,7 @@
 Generates events from the first seeds with the real event prompt, then assesses the valid
 ones with the real assessment prompt, at batch size 1 and at the default batch size, and
 reports per record: wall and CPU seconds, share valid on the first try (what the engine checks),
-loop / copy / length-cap rates (cbt_datagen.local_quality) and whether the batched replies equal
+loop / copy / length-cap rates (cbt_datagen.quality) and whether the batched replies equal
 the one-at-a-time ones. Writes bench/results/local_teacher.json.
 
   uv run python bench/bench_local_teacher.py [--n 8] [--n-single 3] [--model-dir models/base]
@@ -37,8 +37,8 @@ def model_dir(arg: str | None) -> Path:
 
 
 def run_mode(provider, requests, model, references) -> tuple[dict, dict]:
-    from cbt_datagen.local_quality import quality_metrics
     from cbt_datagen.providers.local import fit_schema
+    from cbt_datagen.quality import quality_metrics
     from cbt_datagen.validate import check_reply
 
     got = []

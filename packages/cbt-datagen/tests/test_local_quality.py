@@ -7,9 +7,9 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from cbt_datagen.local_quality import at_cap, quality_metrics, reply_text
 from cbt_datagen.prompts import schema_for
 from cbt_datagen.providers.local import LocalProvider, fit_schema, request_seed
+from cbt_datagen.quality import at_cap, quality_metrics, reply_text
 from cbt_schema import Assessment, EventDraft, UserError
 from cbt_schema.params import TeacherParams
 
@@ -93,3 +93,20 @@ def test_corrupt_model_dir_is_a_user_error(tmp_path) -> None:
     (tmp_path / "tokenizer.json").write_text("{}")
     with pytest.raises(UserError, match=str(tmp_path) + ": cannot load the local teacher"):
         LocalProvider(tmp_path, TeacherParams(), seed=1)
+
+
+def test_an_explicit_min_items_zero_lets_the_local_teacher_find_nothing() -> None:
+    open_schema = schema_for(Assessment)
+    open_schema["properties"]["findings"]["minItems"] = 0
+    assert fit_schema(open_schema, 600)["properties"]["findings"]["minItems"] == 0
+    assert fit_schema(schema_for(Assessment), 600)["properties"]["findings"]["minItems"] == 1
+
+
+def test_one_loop_definition_counts_length_caps() -> None:
+    from cbt_datagen.quality import event_quality
+    from cbt_schema import Event
+
+    capped = Event(id="e", seed_id="s", situation="x" * 30 + " words here", reaction="fine " * 5)
+    schema = {"properties": {"situation": {"maxLength": 42}}}
+    assert event_quality([capped], schema)["loop_rate"] == 1.0
+    assert event_quality([capped])["loop_rate"] == 0.0  # no cap known: only repeats count

@@ -70,3 +70,17 @@ def test_missing_template_and_examples_are_user_errors(tmp_path: Path) -> None:
     (tmp_path / "assessment_examples.jsonl").write_text('{"id": "x"}\n')
     with pytest.raises(UserError, match=r"assessment_examples.jsonl:1: event"):
         load_examples(tmp_path / "assessment_examples.jsonl", 1)
+
+
+def test_a_stable_share_of_seeds_is_asked_for_balanced_thinking() -> None:
+    from cbt_datagen.commands.events import is_balanced
+    from cbt_datagen.testing.helpers import make_seeds
+
+    seeds = make_seeds(400)
+    chosen = [s for s in seeds if is_balanced(s.id, 0.25)]
+    assert 70 < len(chosen) < 130 and not any(is_balanced(s.id, 0.0) for s in seeds)
+    assert chosen == [s for s in seeds if is_balanced(s.id, 0.25)]  # the same every run
+    event = load_prompt(ROOT / "prompts/event.j2")
+    assert "balanced, realistic way" in event.user(seeds[0], True)
+    assert "balanced" not in event.user(seeds[0], False)
+    assert event.user(seeds[0]) == event.user(seeds[0], False)

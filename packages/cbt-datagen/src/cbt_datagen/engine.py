@@ -45,6 +45,7 @@ class StageSpec:
     max_tokens: int
     build: BuildRecord
     key_params: dict[str, Any] = field(default_factory=dict)
+    schema_of: Callable[[str], dict[str, Any] | None] | None = None  # item id -> its schema
 
 
 @dataclass
@@ -114,8 +115,9 @@ class _Run:
                          {"role": "user", "content": repair_message(last.errors)}]
         rid = attempt_id(key, len(state.replies) + 1)
         self.by_request[rid] = key
+        schema = (self.spec.schema_of and self.spec.schema_of(state.item_id)) or self.schema
         return GenRequest(id=rid, item_id=state.item_id, system=self.spec.prompt.system,
-                          messages=tuple(messages), schema=self.schema,
+                          messages=tuple(messages), schema=schema,
                           schema_name=self.spec.reply_model.__name__,
                           max_tokens=self.spec.max_tokens)
 

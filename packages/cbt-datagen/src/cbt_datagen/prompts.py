@@ -40,8 +40,8 @@ class Prompt:
     system: str
     _user: Any
 
-    def user(self, item: Any) -> str:
-        return str(self._user(item)).strip()
+    def user(self, item: Any, *args: Any) -> str:
+        return str(self._user(item, *args)).strip()
 
 
 def examples_path(template: Path) -> Path:

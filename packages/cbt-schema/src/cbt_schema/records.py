@@ -69,6 +69,7 @@ class Event(Record):
     seed_id: str
     situation: Text
     reaction: Text
+    balanced: bool = False  # written on purpose without distorted thinking
     provenance: Provenance | None = None
 
     @property

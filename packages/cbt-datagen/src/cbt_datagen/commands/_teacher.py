@@ -72,6 +72,19 @@ def key_params(params: PipelineParams, max_tokens: int) -> dict[str, Any]:
     return keys
 
 
+def cap_schema(teacher: TeacherParams, stage: Stage) -> dict[str, Any]:
+    """The schema the teacher's replies were bounded by: the local teacher's tightened copy
+    (its strings end at these maxLengths), else the record's own."""
+    from cbt_datagen.prompts import schema_for
+
+    schema = schema_for(stage.reply_model)
+    if teacher.provider == "local":
+        from cbt_datagen.providers.local import fit_schema
+
+        return fit_schema(schema, stage.max_tokens)
+    return schema
+
+
 @dataclass
 class Stage:
     name: str
@@ -80,7 +93,8 @@ class Stage:
     few_shot: int
     max_tokens: int
     build: Callable[..., Any]
-    quality: Callable[[list[Any]], dict[str, float]]
+    quality: Callable[[list[Any], dict[str, Any]], dict[str, float]]  # (records, cap schema)
+    schema_of: Callable[[str], dict[str, Any] | None] | None = None  # item id -> schema
 
 
 def run(args: argparse.Namespace, params: PipelineParams, stage: Stage,
@@ -101,7 +115,8 @@ def run(args: argparse.Namespace, params: PipelineParams, stage: Stage,
         work = work[: max(0, args.limit)]
     spec = StageSpec(stage=stage.name, reply_model=stage.reply_model, prompt=prompt,
                      max_tokens=stage.max_tokens, build=stage.build,
-                     key_params=key_params(params, stage.max_tokens))
+                     key_params=key_params(params, stage.max_tokens),
+                     schema_of=stage.schema_of)
     work_dir = Path(args.work_dir)
     provider = make_provider(teacher, seed=params.base.seed, state_dir=work_dir)
     result = run_stage(provider, spec, work, work_path=work_dir / f"{stage.name}.jsonl",
@@ -110,7 +125,8 @@ def run(args: argparse.Namespace, params: PipelineParams, stage: Stage,
                        progress=not args.no_progress)
     write_jsonl(args.out, result.records)
     write_jsonl(args.quarantine, result.quarantined)
-    metrics = {**result.metrics, "quality": stage.quality(result.records)}
+    metrics = {**result.metrics, "quality": stage.quality(result.records,
+                                                          cap_schema(teacher, stage))}
     write_json(args.metrics, with_earlier_stages({stage.name: metrics},
                                                  getattr(args, "earlier_metrics", None)))
     m = result.metrics

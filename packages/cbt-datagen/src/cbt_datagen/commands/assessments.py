@@ -47,7 +47,16 @@ def main(argv: list[str]) -> int:
         return AssessmentRecord(id=f"assessment-{key[:16]}", event_id=event_id,
                                 assessment=assessment, provenance=prov)
 
+    from cbt_datagen.prompts import schema_for
+
+    # an event written as balanced may get no findings: its schema says so explicitly (the
+    # same schema to a hosted teacher; the local teacher needs the explicit minItems 0)
+    open_schema = schema_for(Assessment)
+    open_schema["properties"]["findings"]["minItems"] = 0
+    balanced = {e.id for e in events if e.balanced}
+
     stage = Stage(name="assessments", reply_model=Assessment, prompt_path=section.prompt,
                   few_shot=section.few_shot, max_tokens=section.max_tokens, build=build,
-                  quality=lambda recs: assessment_quality(recs, example_texts))
+                  quality=lambda recs, schema: assessment_quality(recs, example_texts, schema),
+                  schema_of=lambda event_id: open_schema if event_id in balanced else None)
     return run(args, params, stage, lambda prompt: [(e.id, prompt.user(e)) for e in events])

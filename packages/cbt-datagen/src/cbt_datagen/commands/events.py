@@ -28,11 +28,22 @@ def main(argv: list[str]) -> int:
     if not seeds:
         raise UserError(f"{args.seeds}: no seeds in the file")
 
+    balanced = {s.id for s in seeds if is_balanced(s.id, params.events.balanced_fraction)}
+
     def build(key: str, seed_id: str, draft: EventDraft, prov: Provenance) -> Event:
         return Event(id=f"event-{key[:16]}", seed_id=seed_id, situation=draft.situation,
-                     reaction=draft.reaction, provenance=prov)
+                     reaction=draft.reaction, balanced=seed_id in balanced, provenance=prov)
 
     stage = Stage(name="events", reply_model=EventDraft, prompt_path=params.events.prompt,
                   few_shot=params.events.few_shot, max_tokens=params.events.max_tokens,
                   build=build, quality=event_quality)
-    return run(args, params, stage, lambda prompt: [(s.id, prompt.user(s)) for s in seeds])
+    return run(args, params, stage,
+               lambda prompt: [(s.id, prompt.user(s, s.id in balanced)) for s in seeds])
+
+
+def is_balanced(seed_id: str, fraction: float) -> bool:
+    """Whether this seed is asked for a balanced account: a stable `fraction` of seed ids."""
+    import hashlib
+
+    unit = int(hashlib.sha256(f"balanced:{seed_id}".encode()).hexdigest()[:12], 16) / 16**12
+    return unit < fraction

@@ -8,7 +8,10 @@ KV cache; see cbt_datagen.providers.local_decode.
 A 135M model loops and runs out of tokens when a schema allows long strings, so the schema it
 decodes against is a tightened copy (`fit_schema`): string maxLength scaled down so the whole
 reply fits max_tokens, arrays capped at `max_items` (and, with `require_lists`, at least one
-item). Anything valid under the tightened schema is valid under the request's schema.
+item unless the request's schema sets minItems itself). Anything valid under the tightened
+schema is valid under the request's schema. Given the choice everywhere, SmolLM2-135M answers
+the assessment with no findings almost always, so a request allows an empty list only where its
+schema says so: the assessments stage does that for events written as balanced.
 
 Sampling is seeded per request (base.seed and the request id), so the same request gives the
 same reply again, and a repair attempt (a new request id) gives a new sample.
@@ -61,8 +64,8 @@ def fit_schema(schema: dict[str, Any], max_tokens: int, *, max_items: int = 3,
                                     *(k for k in arrays if k not in node.get("required", []))]
         elif kind == "array":
             node["maxItems"] = min(node.get("maxItems", max_items), max_items)
-            if require_lists:
-                node["minItems"] = max(node.get("minItems", 0), 1)
+            if require_lists and "minItems" not in node:  # an explicit minItems 0 stays
+                node["minItems"] = 1
             walk(node.get("items"), times * node["maxItems"])
         for key in ("$defs", "definitions"):
             for child in node.get(key, {}).values():

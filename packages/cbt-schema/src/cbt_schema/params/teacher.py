@@ -72,3 +72,7 @@ class GenerationStageParams(Params):
     prompt: str
     max_tokens: int = Field(ge=16, le=8192)
     few_shot: int = Field(0, ge=0, le=20)
+    balanced_fraction: float = Field(
+        0.0, ge=0, le=1, description="events only: the share of seeds asked for an upsetting "
+        "situation in which the person's thinking stays balanced (no distortion), so the gold "
+        "labels hold negatives and the distorted-or-not metric measures something")

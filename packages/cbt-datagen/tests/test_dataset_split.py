@@ -99,3 +99,14 @@ def test_test_size_as_fraction_or_count_and_impossible_sizes() -> None:
         resolve_test_count(100, 80, **kw)
     with pytest.raises(UserError, match="rounds to 0 test records"):
         resolve_test_count(0.01, 20, **kw)
+
+
+def test_assessments_without_findings_reach_the_test_split() -> None:
+    """With 3 negatives among 24 records and 6 test records, one negative is held out (its
+    stratum's quota 0.75 has the largest remainder), so the binary metric can be measured."""
+    strata = ["(no distortion)" if i in (3, 11, 19) else f"emotion-{i}" for i in range(24)]
+    ids = [f"r{i:02d}" for i in range(24)]
+    for seed in range(5):
+        split = stratified_group_split([[i] for i in range(24)], strata, ids, 6, seed)
+        assert len(split.test) == 6
+        assert sum(strata[i] == "(no distortion)" for i in split.test) == 1

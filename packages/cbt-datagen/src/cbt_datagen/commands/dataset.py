@@ -74,7 +74,7 @@ def main(argv: list[str]) -> int:
     kept, groups, dropped = dedup.resolve(cfg.near_duplicates)
     test_n = resolve_test_count(cfg.test_size, len(kept), source=args.params,
                                 records_from=args.events)
-    split = stratified_group_split(groups, [s.emotion for s in samples],
+    split = stratified_group_split(groups, [s.stratum for s in samples],
                                    [s.id for s in samples], test_n, params.base.seed)
     if not split.test or not split.train:
         raise UserError(f"{args.params}: dataset.test_size: near-duplicate clusters of "

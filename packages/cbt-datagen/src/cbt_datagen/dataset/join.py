@@ -31,6 +31,12 @@ class Sample:
     def emotion(self) -> str:
         return self.seed.emotion
 
+    @property
+    def stratum(self) -> str:
+        """What the split stratifies on: the emotion, or "(no distortion)" for an assessment
+        with no findings, so the test split holds negatives whenever the data has them."""
+        return self.seed.emotion if self.record.assessment.findings else "(no distortion)"
+
 
 @dataclass(frozen=True, slots=True)
 class Exclusion:

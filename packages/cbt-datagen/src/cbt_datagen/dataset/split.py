@@ -1,4 +1,5 @@
-"""A deterministic train/test split, stratified by emotion, that never splits a group.
+"""A deterministic train/test split, stratified (by emotion, with assessments that name no
+distortion as a stratum of their own), that never splits a group.
 
 Groups are near-duplicate clusters (a single record when duplicates are dropped), so no
 near-duplicate pair can cross the split. Each emotion gets its share of the test set by the

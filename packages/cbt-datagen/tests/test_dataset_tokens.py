@@ -14,7 +14,6 @@ from cbt_schema import ChatExample
 from cbt_schema.errors import run_cli
 from cbt_schema.jsonl import read_jsonl, write_jsonl
 
-ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
             "{% endfor %}")
 
@@ -90,9 +89,9 @@ def test_counts_with_a_real_tokenizer_and_flags_long_examples(tmp_path: Path) ->
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (ROOT / "models/base/tokenizer_config.json").exists(),
-                    reason="models/base not built (dvc repro base_model)")
 def test_counts_with_the_student_tokenizer(tmp_path: Path) -> None:
-    metrics = _run(tmp_path, synthesize(20, seed=3), str(ROOT / "models/base"), 1024)
+    """The local student's own tokenizer (the pinned SmolLM2, built once per machine)."""
+    base = pytest.importorskip("cbt_train.base_model").cached_base_model()
+    metrics = _run(tmp_path, synthesize(20, seed=3), str(base), 1024)
     assert metrics["tokens"]["counted"] is True
     assert 100 < metrics["tokens"]["median"] < 1024

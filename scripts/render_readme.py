@@ -163,7 +163,30 @@ def _binary_note(always: dict) -> str:
             f"{always['binary_precision']:.2f}: the share of test texts with a distortion).")
 
 
-BLOCKS: dict[str, Callable[[], str]] = {"local-eval": local_eval, "paper-cost": paper_cost,
+def crisis_screen() -> str:
+    """Recall and false alarms of each stage on the training texts and held-out sets."""
+    m = json.loads((ROOT / "metrics/crisis_screen.json").read_text())
+
+    def rates(r: dict) -> str:
+        return f"recall {r['recall']:.2f}, false alarms {r['false_positive_rate']:.0%}"
+
+    tr, a, b = m["train"], m["heldout_a"], m["heldout_b"]
+    rows = [("all of `safety/train`, cross-validated for the probe",
+             f"{tr['crisis']} / {tr['ordinary']}", tr["keywords"], tr["probe_cross_validated"],
+             tr["combined_cross_validated"])]
+    rows += [(f"held-out `{name}`", f"{h['crisis']} / {h['ordinary']}", h["keywords"],
+              h["probe"], h["combined"]) for name, h in (("heldout_a", a), ("heldout_b", b))]
+    return "\n".join([
+        f"Measured (`metrics/crisis_screen.json`, written by the `crisis_probe` stage; probe "
+        f"threshold {m['threshold']:.3f} for a target recall of {m['target_recall']:.2f}):", "",
+        "| texts | crisis / ordinary | keywords alone | probe alone | keywords then probe |",
+        "|---|---|---|---|---|",
+        *(f"| {what} | {n} | {rates(k)} | {rates(p)} | {rates(c)} |"
+          for what, n, k, p, c in rows)])
+
+
+BLOCKS: dict[str, Callable[[], str]] = {"crisis-screen": crisis_screen,
+                                        "local-eval": local_eval, "paper-cost": paper_cost,
                                         "paper-rehearsal": paper_rehearsal,
                                         "paper-gpu": paper_gpu}
 

@@ -3,9 +3,11 @@
   uv run python bench/bench_infer.py [--base models/base] [--adapter models/adapter]
 
 Each backend runs in its own process (so peak RSS is its own): time to first token (streamed),
-generated tokens per second, peak RSS. Also `cbt-infer --help` cold start and one CLI answer end
-to end. Uses models/gguf/ when the export stage has run, else exports into a temp cache. The
-machine's load average is recorded: other work on a shared CPU slows every figure.
+generated tokens per second, peak RSS. Also `cbt-infer --help` cold start, one CLI answer end
+to end with the full crisis screen and with keywords only, and the learned screen's cold and
+warm time per text (`--quick`: only the screen and --help). Uses models/gguf/ when the
+export stage has run, else exports into a temp cache. The machine's load average is recorded:
+other work on a shared CPU slows every figure.
 """
 
 from __future__ import annotations
@@ -38,9 +40,9 @@ def one(kind: str, model: str, adapter: str | None) -> dict:
 
     start = time.perf_counter()
     if kind == "transformers":
-        assessor = Assessor.from_pretrained(model, adapter=adapter)
+        assessor = Assessor.from_pretrained(model, adapter=adapter, crisis_probe=False)
     else:
-        assessor = Assessor.from_pretrained(gguf=model)
+        assessor = Assessor.from_pretrained(gguf=model, crisis_probe=False)
     load_s = time.perf_counter() - start
     assessor.assess("warm up", max_new_tokens=4, screen_input=False)
     runs = []
@@ -74,45 +76,49 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def screen_figures() -> dict:
-    """The crisis screen on every phrase list in safety/: recall and false-positive rate of the
-    keywords, the learned probe (models/crisis_probe.json, if built) and both; and speed."""
-    from cbt_infer.probe_cli import read_phrases, screen_rates
-    from cbt_infer.safety import screen
+COLD = """
+import json, time
+t0 = time.perf_counter()
+from cbt_infer.safety import CrisisScreen
+screen = CrisisScreen.load({probe!r})
+t1 = time.perf_counter()
+screen("My boss criticised my report in front of everyone.")
+t2 = time.perf_counter()
+print(json.dumps({{"file_s": t1 - t0, "encoder_and_first_s": t2 - t1, "cold_s": t2 - t0}}))
+"""
 
-    folder = ROOT / "safety"
-    sets = {"train": ([*sorted((folder / "train").glob("crisis_phrases*.txt"))],
-                      [*sorted((folder / "train").glob("ordinary_situations*.txt"))])}
-    for crisis_file in sorted(folder.glob("*.crisis.txt")):
-        name = crisis_file.name.removesuffix(".crisis.txt")
-        sets[name] = ([crisis_file], [folder / f"{name}.ordinary.txt"])
-    probe, out = None, {}
-    probe_file = ROOT / "models" / "crisis_probe.json"
-    if probe_file.is_file():
-        from cbt_infer.crisis_probe import CrisisProbe
 
-        start = time.perf_counter()
-        probe = CrisisProbe.load(probe_file, base=ROOT / "models" / "base")
-        out["probe_load_s"] = round(time.perf_counter() - start, 2)
-    for name, (crisis_files, ordinary_files) in sets.items():
-        crisis = [t for f in crisis_files for t in read_phrases(f)]
-        texts = crisis + [t for f in ordinary_files for t in read_phrases(f)]
-        labels = [1] * len(crisis) + [0] * (len(texts) - len(crisis))
-        start = time.perf_counter()
-        keywords = [screen(t).crisis for t in texts]
-        row = {"crisis": len(crisis), "ordinary": len(texts) - len(crisis),
-               "keywords": screen_rates(keywords, labels),
-               "keywords_ms_per_input": round((time.perf_counter() - start) * 1000 / len(texts),
-                                              3)}
-        if probe is not None:
+def screen_startup(runs: int = 3) -> dict:
+    """The learned screen's start-up: cold (a fresh process: imports, probe file, encoder, the
+    first text) and warm (per text once loaded), and the keywords' time per text. Recall and
+    false alarms are the crisis_probe stage's (metrics/crisis_screen.json)."""
+    from cbt_infer.probe_cli import read_phrases
+    from cbt_infer.safety import CrisisScreen
+
+    probe = ROOT / "models" / "crisis_probe.json"
+    if not probe.is_file():
+        return {"skipped": f"{probe} not built (dvc repro crisis_probe)"}
+    cold = []
+    for _ in range(runs):
+        proc = subprocess.run([sys.executable, "-c", COLD.format(probe=str(probe))],
+                              capture_output=True, text=True, cwd=ROOT)
+        if proc.returncode:
+            sys.exit(f"cold start failed:\n{proc.stderr[-2000:]}")
+        cold.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    texts = read_phrases(ROOT / "safety/heldout_b.ordinary.txt")[:40]
+    keywords, full = CrisisScreen.load(False), CrisisScreen.load(probe)
+    full(texts[0])
+    per_text = {}
+    for name, screen in (("keywords", keywords), ("keywords_then_probe", full)):
+        times = []
+        for text in texts:
             start = time.perf_counter()
-            both = [screen(t, probe=probe).crisis for t in texts]
-            row["keywords_then_probe"] = screen_rates(both, labels)
-            row["keywords_then_probe_ms_per_input"] = round(
-                (time.perf_counter() - start) * 1000 / len(texts), 1)
-        out[name] = row
-        print(name, row, flush=True)
-    return out
+            screen(text)
+            times.append((time.perf_counter() - start) * 1000)
+        per_text[name] = round(statistics.median(times), 3)
+    return {"cold_s_median": round(statistics.median(r["cold_s"] for r in cold), 2),
+            "cold_runs": [{k: round(v, 2) for k, v in r.items()} for r in cold],
+            "warm_ms_per_text_median": per_text, "texts": len(texts)}
 
 
 def child(kind: str, model: str, adapter: str | None) -> dict:
@@ -152,7 +158,7 @@ def main() -> None:
         old = json.loads(path.read_text()) if path.is_file() else {}
         old.pop("machine", None)
         help_runs = [timed_subprocess([*cli, "--help"])["wall_s"] for _ in range(5)]
-        write_results("infer", {**old, "crisis_screen": screen_figures(),
+        write_results("infer", {**old, "crisis_screen_startup": screen_startup(),
                                 "cli_help_s_median": statistics.median(help_runs)})
         return
     if args.one:
@@ -169,10 +175,12 @@ def main() -> None:
     answer = [*cli, "--base", base, "--max-new-tokens", str(MAX_NEW), PROMPTS[0]]
     if adapter:
         answer[3:3] = ["--adapter", adapter]
-    results = {"crisis_screen": screen_figures(), "prompts": PROMPTS,
+    results = {"crisis_screen_startup": screen_startup(), "prompts": PROMPTS,
                "max_new_tokens": MAX_NEW, "base": base, "adapter": adapter,
                "cli_help_s_median": statistics.median(help_runs),
                "cli_first_answer": timed_subprocess(answer, cwd=ROOT),
+               "cli_first_answer_keywords_only": timed_subprocess(
+                   [*answer[:-1], "--no-crisis-probe", answer[-1]], cwd=ROOT),
                "transformers": child("transformers", base, adapter)}
     from cbt_infer.gguf_tools import extra_missing
 

@@ -59,6 +59,9 @@ def test_local_profile_end_to_end_then_cbt_infer_answers(pipeline_repo: Path) ->
     assert "no adapter given" not in answer.stderr
     result = json.loads(answer.stdout)
     assert result["message"].strip() and not result["crisis"]
+    # the CLI screens with the pipeline's own probe by default, and says so
+    assert result["screen"] == "keywords, then the learned probe (models/crisis_probe.json)"
+    assert result["tier"] in {"none", "possible"}
 
     again = _run(pipeline_repo, "dvc", "repro")
     assert "Data and pipelines are up to date." in again.stdout

@@ -91,7 +91,8 @@ def test_an_adapter_changes_the_answer(tuned: Assessor, assessor: Assessor) -> N
 
 def test_a_merged_model_folder_gives_the_adapter_answer(merged_dir: Path, tuned: Assessor) -> None:
     situation = "I failed my driving test again, I'm useless"
-    merged = Assessor.from_pretrained(merged_dir, system_prompt=tuned.system_prompt)
+    merged = Assessor.from_pretrained(merged_dir, system_prompt=tuned.system_prompt,
+                                      crisis_probe=False)
     assert (merged.assess(situation, max_new_tokens=8).raw
             == tuned.assess(situation, max_new_tokens=8).raw)
 
@@ -99,7 +100,7 @@ def test_a_merged_model_folder_gives_the_adapter_answer(merged_dir: Path, tuned:
 def test_an_adapter_for_another_base_is_one_clear_line(base_dir: Path,
                                                        foreign_adapter_dir: Path) -> None:
     with pytest.raises(UserError) as info:
-        Assessor.from_pretrained(base_dir, adapter=foreign_adapter_dir)
+        Assessor.from_pretrained(base_dir, adapter=foreign_adapter_dir, crisis_probe=False)
     message = str(info.value)
     assert "does not fit base" in message and "tiny-random-llama" in message
     assert "\n" not in message

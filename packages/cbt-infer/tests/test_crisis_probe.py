@@ -10,30 +10,25 @@ from pathlib import Path
 
 import pytest
 
-from cbt_infer.probe_cli import cross_validated, main, read_phrases, threshold_for
+from cbt_infer.probe_cli import (
+    cross_validated,
+    likely_threshold_for,
+    main,
+    read_phrases,
+    threshold_for,
+)
 from cbt_infer.safety import Screen, screen
 from cbt_schema.errors import UserError
 
-SAFETY = Path(__file__).resolve().parents[3] / "safety"
-# Written for this test, in no list: the keyword screen misses each of them.
-UNSEEN_CRISIS = [
-    "Some nights I stand at the top of the multi-storey car park and count the floors.",
-    "I have started giving my plants to the neighbours, there is no point keeping them.",
-]
+
+@pytest.fixture(scope="module")
+def trained(trained_probe: dict[str, Path]) -> dict[str, Path]:
+    return trained_probe
 
 
 @pytest.fixture(scope="module")
-def trained(base_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    out = tmp_path_factory.mktemp("probe")
-    heldout = out / "mini"
-    heldout.with_suffix(".crisis.txt").write_text("\n".join(UNSEEN_CRISIS) + "\n")
-    heldout.with_suffix(".ordinary.txt").write_text(
-        "My flatmate ate my leftovers again and I am fuming.\n")
-    argv = ["--base", str(base_dir), "--train", str(SAFETY / "train"),
-            "--heldout", str(heldout), "--out", str(out / "probe.json"),
-            "--metrics", str(out / "metrics.json")]
-    assert main(argv) == 0
-    return {"probe": out / "probe.json", "metrics": out / "metrics.json", "base": base_dir}
+def unseen(unseen_crisis: list[str]) -> list[str]:
+    return unseen_crisis
 
 
 def test_threshold_keeps_the_target_recall() -> None:
@@ -43,6 +38,25 @@ def test_threshold_keeps_the_target_recall() -> None:
     caught = sum(p >= t for p, y in zip(probs, labels, strict=True) if y)
     assert t == 0.1 and caught == 9
     assert threshold_for(probs, labels, 0.5) == 0.5
+    # texts the keywords already catch need no score: here they catch the five lowest, so
+    # the bar rises from 0.1 to 0.6 (5 by keywords + 0.9, 0.8, 0.7, 0.6 = 9 of 10)
+    keywords = [False] * 5 + [True] * 5 + [False, False]
+    assert threshold_for(probs, labels, 0.9, keywords) == 0.6
+    assert threshold_for(probs, labels, 0.5, keywords) == 1.0  # keywords alone are enough
+
+
+def test_likely_threshold_caps_resources_only_on_ordinary_texts() -> None:
+    probs = [0.9, 0.2, 0.95, 0.8, 0.6, 0.4, 0.3, 0.2, 0.1, 0.1, 0.05, 0.01]
+    labels = [1, 1] + [0] * 10
+    none = [False] * 12
+    t = likely_threshold_for(probs, labels, 0.2, none, floor=0.15)  # room for 2 of 10
+    assert 0.6 < t <= 0.6 + 1e-9 and sum(p >= t for p in probs[2:]) == 2
+    # one ordinary text already sent there by keywords leaves room for one
+    already = [False, False, False, False, False, True] + [False] * 6
+    t = likely_threshold_for(probs, labels, 0.2, already, floor=0.15)
+    assert 0.8 < t <= 0.8 + 1e-9
+    assert likely_threshold_for(probs, labels, 0.0, none, floor=0.15) > 0.95  # none allowed
+    assert likely_threshold_for(probs, labels, 0.49, none, floor=0.7) == 0.7  # never below
 
 
 def test_cross_validation_is_out_of_fold_and_seeded() -> None:
@@ -56,30 +70,49 @@ def test_cross_validation_is_out_of_fold_and_seeded() -> None:
     assert min(first[:20]) > 0.5 > max(first[20:])  # separable: held-out folds right
 
 
-def test_probe_adds_alarms_keywords_miss(trained: dict[str, Path]) -> None:
+def test_probe_adds_alarms_keywords_miss(trained: dict[str, Path], unseen: list[str]) -> None:
     from cbt_infer.crisis_probe import CrisisProbe
 
     probe = CrisisProbe.load(trained["probe"])
-    for text in UNSEEN_CRISIS:
-        assert not screen(text).crisis  # the keyword screen alone misses it
+    for text in unseen:
+        assert not screen(text).shows_resources  # the keyword screen alone misses it
         verdict = screen(text, probe=probe)
-        assert verdict.crisis and verdict.signals[0].startswith("learned screen (p=")
+        assert verdict.shows_resources and verdict.signals[-1].startswith("learned screen (p=")
+        assert verdict.probability is not None
+        assert verdict.probability >= probe.thresholds[0]
     assert screen("I want to kill myself", probe=probe).signals == ("kill myself",)
     metrics = json.loads(trained["metrics"].read_text())
     assert metrics["mini"]["keywords"]["recall"] == 0.0
-    assert metrics["mini"]["combined"]["recall"] == 1.0
-    assert metrics["train"]["probe_cross_validated"]["recall"] >= 0.95
+    assert metrics["mini"]["resources_shown"]["recall"] == 1.0
+    assert metrics["train"]["resources_shown"]["recall"] >= 0.97  # the stage's target
+    assert metrics["train"]["resources_only"]["false_positive_rate"] <= 0.05
+    low, high = probe.thresholds
+    assert low <= high and metrics["thresholds"] == {"possible": round(low, 6),
+                                                     "likely": round(high, 6)}
 
 
-def test_cli_uses_the_probe_before_any_student_loads(trained: dict[str, Path],
-                                                     tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_cli_and_api_give_the_same_tier(trained: dict[str, Path], unseen: list[str],
+                                        tmp_path: Path) -> None:
+    """One screen: the CLI's --json tier is the Python API's for the same text; likely risk
+    is answered before any student loads (the --base folder does not exist)."""
+    from cbt_infer.safety import CrisisScreen
+
+    api = CrisisScreen.load(trained["probe"])
     cli = [sys.executable, "-c", "from cbt_infer.cli import main; main()"]
-    proc = subprocess.run([*cli, "--json", "--base", str(tmp_path / "no-student"),
-                           "--crisis-probe", str(trained["probe"]), UNSEEN_CRISIS[0]],
-                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    data = json.loads(proc.stdout)
-    assert data["crisis"] is True and data["signals"][0].startswith("learned screen")
+    texts = [*unseen, "My flatmate ate my leftovers again and I am fuming."]
+    for text in texts:
+        tier = api(text).tier
+        base = tmp_path / "no-student" if tier == "likely" else trained["base"]
+        proc = subprocess.run([*cli, "--json", "--base", str(base), "--max-new-tokens", "4",
+                               "--crisis-probe", str(trained["probe"]), text],
+                              capture_output=True, text=True, timeout=600, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        data = json.loads(proc.stdout)
+        assert data["tier"] == tier and data["crisis"] is (tier == "likely")
+        assert str(trained["probe"]) in data["screen"]
+        assert bool(data["crisis_resources"]) is (tier == "possible")
+    assert {api(t).tier for t in unseen} <= {"possible", "likely"}
 
 
 def test_probe_for_another_base_model_is_refused(trained: dict[str, Path],
@@ -99,18 +132,22 @@ def test_probe_for_another_base_model_is_refused(trained: dict[str, Path],
         CrisisProbe.load(tmp_path / "missing.json")
 
 
-def test_screen_asks_the_probe_only_when_keywords_find_nothing() -> None:
+def test_screen_asks_the_probe_only_when_keywords_leave_it_open() -> None:
     class Counting:
         calls = 0
+        thresholds = (0.3, 0.8)
 
-        def flags(self, text: str) -> tuple[bool, float]:
+        def score(self, texts: list[str]) -> list[float]:
             Counting.calls += 1
-            return False, 0.01
+            return [0.01]
 
-    assert screen("I want to die", probe=Counting()) == Screen(True, ("want to die",))
+    assert screen("I want to die", probe=Counting()) == Screen("likely", ("want to die",))
     assert Counting.calls == 0
-    assert screen("My boss shouted at me", probe=Counting()) == Screen(False, ())
+    assert screen("My boss shouted at me", probe=Counting()) == Screen("none", (), 0.01)
     assert Counting.calls == 1
+    # a passive signal alone is left open: the probe may raise it to likely, never lower it
+    assert screen("I feel like such a burden to my family", probe=Counting()).tier == "possible"
+    assert Counting.calls == 2
 
 
 def test_bad_phrase_file_and_target(tmp_path: Path) -> None:
@@ -118,6 +155,8 @@ def test_bad_phrase_file_and_target(tmp_path: Path) -> None:
         read_phrases(tmp_path / "none.txt")
     with pytest.raises(UserError, match="--target-recall"):
         main(["--crisis", "a", "--ordinary", "b", "--target-recall", "1.0"])
+    with pytest.raises(UserError, match="--max-resources-only"):
+        main(["--crisis", "a", "--ordinary", "b", "--max-resources-only", "0.6"])
     with pytest.raises(UserError, match="no training texts"):
         main(["--train", str(tmp_path)])
     with pytest.raises(UserError, match="folder not found"):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cbt_infer.export import SKIP_NOTE, main, skip
-from cbt_infer.gguf_tools import extra_missing
+from cbt_infer.gguf_tools import CRISIS_INSTRUCTION, extra_missing
 
 needs_llama = pytest.mark.skipif(extra_missing() is not None,
                                  reason=f"extra cbt-infer[llama] not installed ({extra_missing()})")
@@ -47,7 +47,9 @@ def test_export_writes_every_file(exported: Path) -> None:
     assert manifest["sizes_mb"]["q4_k_m"] < manifest["sizes_mb"]["f16"]
     modelfile = (exported / "Modelfile").read_text()
     assert "FROM ./cbt-student-q4_k_m.gguf" in modelfile
-    assert 'PARAMETER stop "<|im_end|>"' in modelfile and 'SYSTEM """Be kind."""' in modelfile
+    assert 'PARAMETER stop "<|im_end|>"' in modelfile
+    # the system prompt, then the crisis instruction (no screen runs in Ollama)
+    assert f'SYSTEM """Be kind.\n\n{CRISIS_INSTRUCTION}"""' in modelfile
 
 
 @needs_llama
@@ -56,7 +58,7 @@ def test_f16_gguf_greedy_output_matches_transformers(exported: Path, tuned) -> N
     from cbt_infer import Assessor
 
     llama = Assessor.from_pretrained(gguf=exported / "cbt-student-f16.gguf",
-                                     system_prompt=tuned.system_prompt)
+                                     system_prompt=tuned.system_prompt, crisis_probe=False)
     a = llama.assess(SITUATION, max_new_tokens=12)
     b = tuned.assess(SITUATION, max_new_tokens=12)
     assert a.raw == b.raw and a.tokens == b.tokens == 12
@@ -69,7 +71,8 @@ def test_quantized_gguf_answers_and_stops(exported: Path, tuned) -> None:
     from cbt_infer import Assessor
     from cbt_infer.backend_hf import Settings
 
-    llama = Assessor.from_pretrained(gguf=exported / "cbt-student-q4_k_m.gguf")
+    llama = Assessor.from_pretrained(gguf=exported / "cbt-student-q4_k_m.gguf",
+                                     crisis_probe=False)
     messages = [{"role": "user", "content": "What is the capital of France?"}]
     want = tuned.backend.generate(messages, Settings(max_new_tokens=48))
     got = llama.backend.generate(messages, Settings(max_new_tokens=48))
@@ -83,9 +86,10 @@ def test_lora_gguf_loads_on_the_base_gguf(exported: Path, base_dir: Path) -> Non
     from cbt_infer import Assessor
 
     base_gguf = next(base_dir.glob("*.gguf"))  # the wheel's GGUF, kept by the base_model stage
-    plain = Assessor.from_pretrained(gguf=base_gguf, system_prompt="Be kind.")
+    plain = Assessor.from_pretrained(gguf=base_gguf, system_prompt="Be kind.",
+                                     crisis_probe=False)
     lora = Assessor.from_pretrained(gguf=base_gguf, lora_gguf=exported / "cbt-adapter-f16.gguf",
-                                    system_prompt="Be kind.")
+                                    system_prompt="Be kind.", crisis_probe=False)
     a = plain.assess(SITUATION, max_new_tokens=12)
     b = lora.assess(SITUATION, max_new_tokens=12)
     assert a.raw and b.raw and a.raw != b.raw

@@ -1,6 +1,6 @@
 """The crisis screen: recall 1.0 on the training crisis lists, false alarms measured on ordinary
 distress. The lists live in the repo's safety/train/ (the crisis_probe stage trains on them too);
-held-out lists in safety/ are measured by that stage and bench/bench_crisis_screen.py."""
+held-out lists in safety/ are measured by that stage."""
 
 from __future__ import annotations
 
@@ -32,12 +32,12 @@ def test_lists_are_big_enough() -> None:
 
 
 def test_recall_is_one_on_the_crisis_list() -> None:
-    missed = [text for text in CRISIS if not screen(text).crisis]
+    missed = [text for text in CRISIS if not screen(text).shows_resources]
     assert missed == []
 
 
 def test_false_positive_rate_on_ordinary_situations() -> None:
-    flagged = [text for text in ORDINARY if screen(text).crisis]
+    flagged = [text for text in ORDINARY if screen(text).shows_resources]
     # Conservative by design, but ordinary distress must mostly reach an assessment.
     assert len(flagged) / len(ORDINARY) <= 0.05, flagged
 
@@ -62,7 +62,7 @@ def test_idioms_are_not_crises(text: str) -> None:
     "I don\u2019t want to live anymore",                  # curly apostrophe
 ])
 def test_conservative_cases_trigger(text: str) -> None:
-    assert screen(text).crisis
+    assert screen(text).shows_resources
 
 
 def test_signals_name_what_fired() -> None:

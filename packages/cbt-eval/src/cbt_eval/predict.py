@@ -35,8 +35,10 @@ def load_assessor(base: str | Path, adapter: str | Path | None, params: EvalPara
     from cbt_infer import Assessor
 
     if gguf is not None:
-        return Assessor.from_pretrained(gguf=gguf, system_prompt=system_prompt)
-    return Assessor.from_pretrained(base, adapter, system_prompt=system_prompt)
+        return Assessor.from_pretrained(gguf=gguf, system_prompt=system_prompt,
+                                        crisis_probe=False)
+    return Assessor.from_pretrained(base, adapter, system_prompt=system_prompt,
+                                    crisis_probe=False)
 
 
 def predict(assessor, situations: list[str], params: EvalParams, seed: int) -> Predictions:

@@ -14,7 +14,8 @@ _EXPORTS = {
     "Settings": "cbt_infer.backend_hf", "AssessResult": "cbt_infer.result",
     "Generation": "cbt_infer.result", "NOTICE": "cbt_infer.safety",
     "CrisisResources": "cbt_infer.safety", "Screen": "cbt_infer.safety",
-    "screen": "cbt_infer.safety", "CrisisProbe": "cbt_infer.crisis_probe",
+    "screen": "cbt_infer.safety", "CrisisScreen": "cbt_infer.safety",
+    "CrisisProbe": "cbt_infer.crisis_probe",
 }
 __all__ = sorted(_EXPORTS)
 

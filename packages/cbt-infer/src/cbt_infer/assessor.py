@@ -3,6 +3,7 @@
     from cbt_infer import Assessor
     assessor = Assessor.from_pretrained("models/base", adapter="models/adapter")
     result = assessor.assess("I failed my driving test again, I'm useless")
+    result.tier                # the crisis screen's verdict: likely, possible or none
     result.assessment          # cbt_schema.Assessment, or None with result.problems
     for chunk in (stream := assessor.stream("...")):
         print(chunk, end="")
@@ -20,7 +21,7 @@ from cbt_infer.backend_hf import Settings
 from cbt_infer.crisis_probe import CrisisProbe
 from cbt_infer.prompt import messages_for, resolve_system_prompt
 from cbt_infer.result import AssessResult, from_generation
-from cbt_infer.safety import NOTICE, CrisisResources, screen
+from cbt_infer.safety import NOTICE, POSSIBLE_LINE, CrisisResources, CrisisScreen, Screen
 from cbt_schema.errors import UserError
 
 
@@ -37,34 +38,41 @@ class Stream:
 
 class Assessor:
     def __init__(self, backend, system_prompt: str, resources: CrisisResources | None = None,
-                 settings: Settings | None = None, crisis_probe: CrisisProbe | None = None
-                 ) -> None:
+                 settings: Settings | None = None,
+                 crisis_screen: CrisisScreen | None = None) -> None:
+        """`crisis_screen` None means keywords only; from_pretrained loads the full screen."""
         self.backend = backend
         self.system_prompt = system_prompt
         self.resources = resources or CrisisResources.default()
         self.settings = settings or Settings()
-        self.crisis_probe = crisis_probe
+        self.crisis_screen = crisis_screen or CrisisScreen.load(False)
 
     @classmethod
     def from_pretrained(cls, base: str | Path | None = None, adapter: str | Path | None = None,
                         *, gguf: str | Path | None = None, lora_gguf: str | Path | None = None,
                         system_prompt: str | Path | None = None,
                         crisis_resources: CrisisResources | str | Path | None = None,
-                        crisis_probe: CrisisProbe | str | Path | None = None,
+                        crisis_probe: CrisisProbe | str | Path | bool = True,
+                        country: str | None = None,
                         settings: Settings | None = None, dtype: str | None = None,
                         device: str = "auto",
                         n_ctx: int = 4096, n_threads: int | None = None) -> Assessor:
         """Load base + peft adapter, a merged model folder (`base` alone), or a GGUF file on
         llama.cpp (`gguf=`, optionally `lora_gguf=`). `system_prompt` is text or a .txt path;
         by default `system_prompt.txt` in the model folder, else the built-in prompt.
-        `crisis_probe` (a CrisisProbe or its file, e.g. models/crisis_probe.json) adds the
-        learned crisis screen to the keyword one. `device` auto loads on CUDA when there is a
+        The crisis screen is keywords, then the learned probe: `crisis_probe` True finds it at
+        $CBT_CRISIS_PROBE or models/crisis_probe.json (an error when missing), a path or a
+        CrisisProbe names it, False turns it off (keywords only). `country` (ISO code, default
+        $CBT_COUNTRY) picks the crisis lines; `crisis_resources` (a JSON file) replaces
+        them. `device` auto loads on CUDA when there is a
         GPU (bf16, or 4-bit for a bitsandbytes checkpoint), else on the CPU in fp32, and
         refuses a model that does not fit with the estimate (cbt_infer.device)."""
-        if not isinstance(crisis_resources, CrisisResources):
+        if crisis_resources is None:
+            crisis_resources = CrisisResources.for_country(country)
+        elif not isinstance(crisis_resources, CrisisResources):
             crisis_resources = CrisisResources.load(crisis_resources)
-        if crisis_probe is not None and not isinstance(crisis_probe, CrisisProbe):
-            crisis_probe = CrisisProbe.load(crisis_probe)
+        crisis_screen = CrisisScreen.load(crisis_probe)  # before the student: fail fast
+        crisis_screen.preload()  # its encoder loads in the background while the student does
         if gguf is not None:
             if adapter is not None:
                 raise UserError("a GGUF model takes its adapter as a LoRA GGUF (lora_gguf= / "
@@ -83,13 +91,24 @@ class Assessor:
             backend = TransformersBackend(model, tokenizer, description)
             folders = [spec.adapter, spec.base]
         prompt = resolve_system_prompt(system_prompt, *folders)
-        return cls(backend, prompt, crisis_resources, settings, crisis_probe)
+        return cls(backend, prompt, crisis_resources, settings, crisis_screen)
 
     # -- checks -------------------------------------------------------------------------
-    def crisis_result(self, situation: str, signals: tuple[str, ...]) -> AssessResult:
+    def crisis_result(self, situation: str, verdict: Screen) -> AssessResult:
+        """The likely tier's answer: the resources, no analysis."""
         return AssessResult(situation=situation, message=self.resources.render(), notice="",
-                            crisis=True, signals=signals, finish_reason="crisis",
-                            backend=self.backend.name)
+                            crisis=True, signals=verdict.signals, finish_reason="crisis",
+                            backend=self.backend.name, tier=verdict.tier,
+                            screen=self.crisis_screen.active)
+
+    def _screened(self, result: AssessResult, verdict: Screen | None) -> AssessResult:
+        """Mark an analysis with the screen's verdict; the possible tier adds the resources."""
+        if verdict is None:
+            return replace(result, screen="off")
+        extra = (f"{self.resources.render()}\n\n{POSSIBLE_LINE}"
+                 if verdict.tier == "possible" else "")
+        return replace(result, tier=verdict.tier, signals=verdict.signals,
+                       crisis_resources=extra, screen=self.crisis_screen.active)
 
     def _prepare(self, situation: str, settings: Settings) -> list[dict[str, str]]:
         """Messages for a situation, or UserError when it is empty or does not fit.
@@ -128,19 +147,25 @@ class Assessor:
     def stream(self, situation: str, *, screen_input: bool = True, **overrides) -> Stream:
         return Stream(self._stream(situation, screen_input, self._settings(overrides)))
 
+    def _verdict(self, situation: str, screen_input: bool) -> Screen | None:
+        if not screen_input or not isinstance(situation, str) or not situation.strip():
+            return None  # off (evaluation), or an empty input _prepare reports
+        return self.crisis_screen(situation)
+
     def _stream(self, situation: str, screen_input: bool,
                 settings: Settings) -> Iterator[str]:
-        if isinstance(situation, str) and situation.strip() and screen_input:
-            verdict = screen(situation, self.crisis_probe)
-            if verdict.crisis:
-                result = self.crisis_result(situation, verdict.signals)
-                yield result.display
-                return result
+        verdict = self._verdict(situation, screen_input)
+        if verdict is not None and verdict.crisis:
+            result = self.crisis_result(situation, verdict)
+            yield result.display
+            return result
         messages = self._prepare(situation, settings)
+        if verdict is not None and verdict.tier == "possible":
+            yield f"{self.resources.render()}\n\n{POSSIBLE_LINE}\n\n"
         gen = yield from self.backend.stream(messages, settings)
         yield "\n\n" + NOTICE
-        return from_generation(situation, gen, NOTICE, self.backend.name,
-                               settings.max_new_tokens)
+        return self._screened(from_generation(situation, gen, NOTICE, self.backend.name,
+                                              settings.max_new_tokens), verdict)
 
     def assess_many(self, situations: Iterable[str], *, batch_size: int = 1,
                     screen_input: bool = True, progress: bool = True,
@@ -152,13 +177,12 @@ class Assessor:
         settings = self._settings(overrides)
         situations = list(situations)
         results: list[AssessResult | None] = [None] * len(situations)
+        verdicts = [self._verdict(s, screen_input) for s in situations]
         todo: list[tuple[int, list[dict[str, str]]]] = []
         for i, situation in enumerate(situations):
-            if screen_input and isinstance(situation, str) and situation.strip():
-                verdict = screen(situation, self.crisis_probe)
-                if verdict.crisis:
-                    results[i] = self.crisis_result(situation, verdict.signals)
-                    continue
+            if (verdict := verdicts[i]) is not None and verdict.crisis:
+                results[i] = self.crisis_result(situation, verdict)
+                continue
             try:
                 todo.append((i, self._prepare(situation, settings)))
             except UserError as exc:
@@ -172,8 +196,9 @@ class Assessor:
             chunk = todo[start:start + batch_size]
             gens = self.backend.generate_batch([m for _, m in chunk], settings)
             for (i, _), gen in zip(chunk, gens, strict=True):
-                results[i] = from_generation(situations[i], gen, NOTICE, self.backend.name,
-                                             settings.max_new_tokens)
+                results[i] = self._screened(from_generation(
+                    situations[i], gen, NOTICE, self.backend.name, settings.max_new_tokens),
+                    verdicts[i])
             bar.update(len(chunk))
         bar.close()
         return [r for r in results if r is not None]

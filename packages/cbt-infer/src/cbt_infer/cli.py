@@ -7,10 +7,14 @@
   cbt-infer export --out models/gguf            # GGUF + LoRA GGUF + Ollama Modelfile
   cbt-infer crisis-probe --help                 # train the crisis screen's learned stage
 
-Input that signals a risk of suicide or self-harm gets crisis resources, not an analysis: a
-keyword screen, then (default, when models/crisis_probe.json exists) a learned probe.
-Defaults: --base models/base, --adapter models/adapter (if present), --system-prompt
-prompts/system.txt (if present), greedy decoding.
+With no situation on a terminal it asks for one, loading the models while you type.
+
+Crisis screen (the same as the Python API's): keywords, then the learned probe
+(models/crisis_probe.json or $CBT_CRISIS_PROBE; missing is an error, --no-crisis-probe turns it
+off). Likely risk gets crisis resources only; possible risk gets them first, then the
+analysis. --country (or $CBT_COUNTRY) picks the crisis lines. Defaults: --base models/base,
+--adapter models/adapter (if present), --system-prompt prompts/system.txt (if present), greedy
+decoding.
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ import os
 import sys
 from pathlib import Path
 
-PROBE_DEFAULT = Path("models/crisis_probe.json")
 GGUF_DEFAULTS = ("models/gguf/cbt-student-q4_k_m.gguf", "models/gguf/cbt-student-f16.gguf")
 
 
@@ -45,10 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--system-prompt", type=Path, help="system prompt file (default "
                    "prompts/system.txt if present)")
     p.add_argument("--crisis-probe", type=Path, help="learned crisis screen (default "
-                   "models/crisis_probe.json if present)")
+                   "$CBT_CRISIS_PROBE or models/crisis_probe.json)")
     p.add_argument("--no-crisis-probe", action="store_true", help="screen with keywords only")
+    p.add_argument("--country", help="crisis lines for this country (ISO code: US, GB, IE, CA, "
+                   "AU, IN, DE, FR; default $CBT_COUNTRY, else international)")
     p.add_argument("--crisis-resources", type=Path, help="JSON file with the crisis message "
-                   "and resources (default: the built-in international list)")
+                   "and resources (replaces the built-in lists)")
     return p
 
 
@@ -63,13 +68,22 @@ def _read_situation(args: argparse.Namespace) -> str:
         return args.file.read_text(encoding="utf-8")
     if args.situation is not None:
         return args.situation
-    if not sys.stdin.isatty():
-        return sys.stdin.read()
-    raise UserError('no situation given: cbt-infer "what happened and how you feel", '
-                    "--file FILE, or pipe it on standard input")
+    return sys.stdin.read()
 
 
-def _load(args: argparse.Namespace, resources):
+def _ask() -> str:
+    """Ask on the terminal; an empty line ends the text."""
+    print("Describe what happened and how you feel (an empty line to finish):", file=sys.stderr)
+    lines = []
+    try:
+        while (line := input()).strip() or not lines:
+            lines.append(line)
+    except EOFError:
+        pass
+    return "\n".join(lines)
+
+
+def _load(args: argparse.Namespace, resources, crisis_screen):
     from cbt_infer.assessor import Assessor
     from cbt_infer.backend_hf import Settings
     from cbt_schema.errors import UserError
@@ -79,7 +93,8 @@ def _load(args: argparse.Namespace, resources):
     prompt = args.system_prompt
     if prompt is None and Path("prompts/system.txt").is_file():
         prompt = Path("prompts/system.txt")
-    common = {"system_prompt": prompt, "crisis_resources": resources, "settings": settings}
+    common = {"system_prompt": prompt, "crisis_resources": resources, "settings": settings,
+              "crisis_probe": crisis_screen.probe or False}
     if args.backend == "llama" or args.gguf:
         gguf = args.gguf or next((g for g in GGUF_DEFAULTS if Path(g).is_file()), None)
         if gguf is None:
@@ -117,10 +132,11 @@ def format_text(result) -> str:
     notice = _style("2", wrap(result.notice)) if result.notice else ""
     if result.crisis:
         return wrap(result.message)
+    lead = wrap(result.crisis_resources) + "\n\n" if result.crisis_resources else ""
     if not result.parsed or result.assessment is None:
-        return wrap(result.raw) + ("\n\n" + notice if notice else "")
+        return lead + wrap(result.raw) + ("\n\n" + notice if notice else "")
     a = result.assessment
-    parts = [wrap(a.validation), "", _style("1", "Possible thought distortions")]
+    parts = [lead + wrap(a.validation), "", _style("1", "Possible thought distortions")]
     if not a.findings:
         parts.append("  None stand out in what you described.")
     for n, f in enumerate(a.findings, 1):
@@ -149,26 +165,34 @@ def _main(argv: list[str]) -> int:
         raise UserError("--crisis-probe and --no-crisis-probe do not mix: choose one")
     if args.max_new_tokens < 1:
         raise UserError(f"--max-new-tokens: must be at least 1 (got {args.max_new_tokens})")
-    situation = _read_situation(args)
+    from cbt_infer.safety import CrisisResources, CrisisScreen
+
+    if args.crisis_resources is not None:
+        resources = CrisisResources.load(args.crisis_resources)
+    else:
+        resources = CrisisResources.for_country(args.country)
+    probe = False if args.no_crisis_probe else args.crisis_probe or True
+    interactive = args.situation is None and args.file is None and sys.stdin.isatty()
+    if interactive:  # a missing probe fails before the person types; both load meanwhile
+        crisis_screen = CrisisScreen.load(probe)
+        pending = _in_background(lambda: _load(args, resources, crisis_screen))
+        crisis_screen.preload()
+        situation = _ask()
+    else:
+        pending, situation = None, _read_situation(args)
     if not situation.strip():
         raise UserError("the situation is empty: describe what happened and how you feel")
-
-    from cbt_infer.safety import CrisisResources, screen
-
-    resources = CrisisResources.load(args.crisis_resources)
-    verdict, probe_note = screen(situation), ""  # keywords: before any model is loaded
-    if not verdict.crisis:
-        probe, probe_note = _probe(args)  # the learned stage, before the student is loaded
-        if probe is not None:
-            verdict = screen(situation, probe=probe)
+    # A keyword signal of likely risk is answered at once: the probe could not lower it, so
+    # the resources never wait for (or depend on) a model file.
+    keywords = CrisisScreen.load(False)(situation)
+    if keywords.crisis:
+        return _print_crisis(args, situation, keywords, resources, "keywords (likely risk)")
+    if not interactive:
+        crisis_screen = CrisisScreen.load(probe)
+    verdict = crisis_screen(situation)
     if verdict.crisis:
-        from cbt_infer.result import AssessResult
-
-        result = AssessResult(situation=situation, message=resources.render(), notice="",
-                              crisis=True, signals=verdict.signals, finish_reason="crisis")
-        print(json.dumps(result.to_dict(), indent=2) if args.json else format_text(result))
-        return 0
-    assessor = _load(args, resources)
+        return _print_crisis(args, situation, verdict, resources, crisis_screen.active)
+    assessor = pending() if pending else _load(args, resources, crisis_screen)
     if args.stream:
         stream = assessor.stream(situation)
         for chunk in stream:
@@ -181,22 +205,44 @@ def _main(argv: list[str]) -> int:
     if result is not None and not result.crisis and not result.parsed:
         print("cbt-infer: note: the answer could not be read as a structured assessment ("
               + "; ".join(result.problems) + ")", file=sys.stderr)
-    if probe_note:
-        print(f"cbt-infer: note: {probe_note}", file=sys.stderr)
+    if crisis_screen.probe is None:
+        print(f"cbt-infer: note: crisis screen: {crisis_screen.active}", file=sys.stderr)
     return 0
 
 
-def _probe(args: argparse.Namespace):
-    """(the learned crisis probe or None, a note for the user or ""): --crisis-probe, else
-    models/crisis_probe.json if present."""
-    if args.no_crisis_probe:
-        return None, ""
-    if args.crisis_probe is None and not PROBE_DEFAULT.is_file():
-        return None, (f"{PROBE_DEFAULT} not found, so the crisis screen used keywords only "
-                      "(run `dvc repro crisis_probe` for its learned stage)")
-    from cbt_infer.crisis_probe import CrisisProbe
+def _print_crisis(args: argparse.Namespace, situation: str, verdict, resources,
+                  active: str) -> int:
+    from cbt_infer.result import AssessResult
 
-    return CrisisProbe.load(args.crisis_probe or PROBE_DEFAULT), ""
+    result = AssessResult(situation=situation, message=resources.render(), notice="",
+                          crisis=True, signals=verdict.signals, finish_reason="crisis",
+                          tier=verdict.tier, screen=active)
+    print(json.dumps(result.to_dict(), indent=2) if args.json else format_text(result))
+    return 0
+
+
+def _in_background(work):
+    """Run work() in a thread; the returned function waits and gives its result (or raises)."""
+    import threading
+
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="cbt-infer-load", daemon=True)
+    thread.start()
+
+    def wait():
+        thread.join()
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    return wait
 
 
 def main() -> None:

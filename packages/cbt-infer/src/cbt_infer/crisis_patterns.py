@@ -202,3 +202,9 @@ GENERALISED: dict[str, str] = {
               r"|\bcan'?t\s+do\s+(?:this\s+|it\s+)?(?:another|one\s+more)\s+day\b",
 }
 PATTERNS.update(GENERALISED)
+
+# Signals of passive thoughts of death, being a burden or having no future, with no intent,
+# plan, means or act named. Alone they put a text in the *possible* tier (resources first, then
+# the analysis); every other signal puts it in the *likely* tier (resources only).
+POSSIBLE_SIGNALS = frozenset({"burden", "if I die", "thinking about death", "no future",
+                              "will at a young age", "life insurance"})

@@ -4,13 +4,13 @@ The keyword screen (cbt_infer.safety) catches what its patterns name and misses 
 This probe reads meaning instead: the text goes through the base model (no chat template, no
 generation), the hidden states of a few layers are averaged over the tokens, standardised, and
 a logistic regression trained on the project's phrase lists gives a crisis probability. Its
-threshold is chosen by cross-validation on the training lists for a target recall, never on
-the held-out lists it is measured on. It only ever adds alarms: a text the keywords flag stays
-flagged.
+two thresholds (possible risk, likely risk; see cbt_infer.safety) are chosen by
+cross-validation on the training lists, never on the held-out lists it is measured on. It only
+ever raises a tier: a text the keywords flag stays flagged.
 
-    probe = CrisisProbe.load("models/crisis_probe.json")   # loads models/local (135M, ~1 s)
+    probe = CrisisProbe.load("models/crisis_probe.json")   # loads models/local (135M)
     probe.score(["I keep thinking about not waking up"])    # -> [0.93]
-    screen(text, probe=probe)                                # keywords, then the probe
+    CrisisScreen.load(probe)(text)                           # keywords, then the probe
 
 Training: `cbt-infer crisis-probe` (the `crisis_probe` DVC stage; see probe_cli.py).
 """
@@ -18,15 +18,15 @@ Training: `cbt-infer crisis-probe` (the `crisis_probe` DVC stage; see probe_cli.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cbt_schema.errors import UserError
 
 LAYERS = (10, 20, 30)
-FORMAT = "cbt-crisis-probe/1"
+FORMAT = "cbt-crisis-probe/2"
 
 
 def base_identity(base: str | Path) -> dict[str, Any]:
@@ -60,12 +60,19 @@ class Encoder:
         if max(self.layers) > n:
             raise UserError(f"{base}: the probe reads layer {max(self.layers)}, the model has {n}")
 
-    def __call__(self, texts: Sequence[str], batch_size: int = 16) -> Any:
+    def __call__(self, texts: Sequence[str], batch_size: int = 16,
+                 progress: str | None = None) -> Any:
+        """Features of each text; `progress` names a progress bar (on stderr) for long runs."""
+        import sys
+
         import torch
+        from tqdm import tqdm
 
         rows = []
+        starts = range(0, len(texts), batch_size)
         with torch.inference_mode():
-            for start in range(0, len(texts), batch_size):
+            for start in tqdm(starts, desc=progress, unit="batch", file=sys.stderr,
+                              disable=progress is None):
                 batch = self.tokenizer(list(texts[start:start + batch_size]), padding=True,
                                        truncation=True, max_length=512, return_tensors="pt")
                 states = self.model(**batch, output_hidden_states=True).hidden_states
@@ -102,46 +109,85 @@ def probability(features: Any, mean: Any, std: Any, weight: Any, bias: Any) -> A
     return torch.sigmoid(((features - mean) / std) @ weight + bias)
 
 
-@dataclass
 class CrisisProbe:
-    encoder: Encoder
-    mean: Any
-    std: Any
-    weight: Any
-    bias: Any
-    threshold: float
+    """A trained probe. Loading reads and checks the file only; the encoder (torch and the
+    135M model, the slow part) is built on first use, or in the background after
+    `preload()`, so it can load while the student loads or while the person types."""
+
+    def __init__(self, base: Path, layers: Sequence[int], weights: dict[str, list],
+                 thresholds: tuple[float, float], path: Path | None = None) -> None:
+        self.base, self.layers, self.thresholds = base, tuple(layers), thresholds
+        self.path = path
+        self._weights = weights
+        self._ready: tuple[Encoder, Any, Any, Any, Any] | None = None
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def _build(self) -> None:
+        import torch
+
+        with self._lock:
+            if self._ready is None:
+                w = {k: torch.tensor(v) for k, v in self._weights.items()}
+                self._ready = (Encoder(self.base, self.layers), w["mean"], w["std"],
+                               w["weight"], w["bias"])
+
+    def preload(self) -> None:
+        """Start building the encoder in a background thread (returns at once)."""
+        def run() -> None:
+            try:
+                self._build()
+            except BaseException as exc:  # re-raised in the caller's thread by score()
+                self._error = exc
+
+        if self._ready is None and self._thread is None:
+            self._thread = threading.Thread(target=run, name="crisis-probe-load", daemon=True)
+            self._thread.start()
 
     def score(self, texts: Sequence[str]) -> list[float]:
         """Crisis probability of each text."""
-        probs = probability(self.encoder(texts), self.mean, self.std, self.weight, self.bias)
-        return [float(p) for p in probs]
-
-    def flags(self, text: str) -> tuple[bool, float]:
-        p = self.score([text])[0]
-        return p >= self.threshold, p
+        if self._thread is not None:
+            self._thread.join()
+            if self._error is not None:
+                raise self._error
+        self._build()
+        assert self._ready is not None
+        encoder, *params = self._ready
+        return [float(p) for p in probability(encoder(texts), *params)]
 
     @classmethod
     def load(cls, path: str | Path, base: str | Path | None = None) -> CrisisProbe:
-        """Read a probe file; its base model is `base` or the folder the file names."""
-        import torch
-
+        """Read and check a probe file; its base model is `base` or the folder the file names
+        (as recorded, or beside the folder holding the file)."""
         path = Path(path)
         if not path.is_file():
             raise UserError(f"{path}: crisis probe file not found (run `dvc repro "
                             "crisis_probe`, or pass --no-crisis-probe to use keywords only)")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
-        if data.get("format") != FORMAT:
-            raise UserError(f"{path}: not a crisis probe (format {data.get('format')!r}, "
-                            f"expected {FORMAT!r})")
-        base = Path(base or data["base_model"])
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise UserError(f"{path}: not valid JSON ({exc}); rebuild it: dvc repro "
+                            "crisis_probe") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            found = data.get("format") if isinstance(data, dict) else None
+            raise UserError(f"{path}: not a crisis probe of this version (format {found!r}, "
+                            f"expected {FORMAT!r}); rebuild it: dvc repro crisis_probe")
+        missing = [k for k in ("base_model", "base_identity", "layers", "thresholds", "mean",
+                               "std", "weight", "bias") if k not in data]
+        if missing:
+            raise UserError(f"{path}: incomplete crisis probe (missing {', '.join(missing)}); "
+                            "rebuild it: dvc repro crisis_probe")
+        if base is None:
+            recorded = Path(data["base_model"])
+            base = next((c for c in (recorded, path.parent.parent / recorded)
+                         if c.is_dir()), recorded)
+        base = Path(base)
         expected, found = data["base_identity"], base_identity(base)
         if any(found.get(k) != v for k, v in expected.items()):
             raise UserError(f"{path}: trained on a different base model than {base} "
                             f"(expected {expected}, found {found}); retrain it: dvc repro "
                             "crisis_probe")
-        tensor = torch.tensor
-        return cls(Encoder(base, data["layers"]), tensor(data["mean"]), tensor(data["std"]),
-                   tensor(data["weight"]), tensor(data["bias"]), float(data["threshold"]))
+        weights = {k: data[k] for k in ("mean", "std", "weight", "bias")}
+        thresholds = (float(data["thresholds"]["possible"]), float(data["thresholds"]["likely"]))
+        return cls(base, data["layers"], weights, thresholds, path)

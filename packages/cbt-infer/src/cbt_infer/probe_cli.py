@@ -7,8 +7,10 @@
 --train DIR takes every crisis*.txt and ordinary*.txt in DIR (or name files with --crisis and
 --ordinary). Phrase files: one text per line; blank lines and lines starting with '#' are
 skipped. A held-out set PREFIX is PREFIX.crisis.txt + PREFIX.ordinary.txt; held-out sets are
-only measured, never trained on or used to pick the threshold. The threshold is the one that
-keeps cross-validated recall on the training crisis texts at --target-recall.
+only measured, never trained on or used to pick the thresholds. From out-of-fold scores on the
+training texts: the possible-risk threshold is the highest that keeps the recall of "resources
+shown at all" (keywords or probe) at --target-recall; the likely-risk threshold is the lowest
+that sends at most --max-resources-only of the ordinary texts to resources only.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ import argparse
 import json
 import math
 import random
-import sys
 from pathlib import Path
 from typing import Any
 
 FOLDS = 5
+# The issue's targets on the held-out sets (reported, never used to choose thresholds).
+TARGETS = {"recall_resources_shown_at_least": 0.95, "ordinary_resources_only_at_most": 0.10}
 
 
 def read_phrases(path: str | Path) -> list[str]:
@@ -42,16 +45,18 @@ def screen_rates(flags: list[bool], labels: list[int]) -> dict[str, Any]:
             "missed": len(crisis) - sum(crisis), "false_alarms": sum(ordinary)}
 
 
-def _measure(texts: list[str], labels: list[int], probs: list[float], threshold: float
-             ) -> dict[str, Any]:
-    """Rates of the keywords, the probe at `threshold`, and both together."""
-    from cbt_infer.safety import screen
+def measure(texts: list[str], labels: list[int], probs: list[float],
+            thresholds: tuple[float, float]) -> dict[str, Any]:
+    """Rates of keywords alone, the probe alone (at the possible threshold), and the tiered
+    screen: resources shown at all (possible or likely) and resources only (likely)."""
+    from cbt_infer.safety import keyword_signals, tier_for
 
-    keywords = [screen(t).crisis for t in texts]
-    probe = [p >= threshold for p in probs]
-    return {"keywords": screen_rates(keywords, labels), "probe": screen_rates(probe, labels),
-            "combined": screen_rates([k or p for k, p in zip(keywords, probe, strict=True)],
-                                     labels)}
+    signals = [keyword_signals(t) for t in texts]
+    tiers = [tier_for(s, p, thresholds) for s, p in zip(signals, probs, strict=True)]
+    return {"keywords": screen_rates([bool(s) for s in signals], labels),
+            "probe": screen_rates([p >= thresholds[0] for p in probs], labels),
+            "resources_shown": screen_rates([t != "none" for t in tiers], labels),
+            "resources_only": screen_rates([t == "likely" for t in tiers], labels)}
 
 
 def _labelled(crisis: list[str], ordinary: list[str]) -> tuple[list[str], list[int]]:
@@ -81,11 +86,41 @@ def cross_validated(features: Any, labels: list[int], seed: int) -> list[float]:
     return out
 
 
-def threshold_for(probs: list[float], labels: list[int], target_recall: float) -> float:
-    """The highest threshold at which at least target_recall of the crisis texts score above."""
-    crisis = sorted(p for p, y in zip(probs, labels, strict=True) if y)
+def threshold_for(probs: list[float], labels: list[int], target_recall: float,
+                  caught: list[bool] | None = None) -> float:
+    """The highest threshold at which at least target_recall of the crisis texts are caught:
+    by `caught` (the keywords) or by scoring at or above it."""
+    caught = caught or [False] * len(labels)
+    crisis = [y for y in labels if y]
+    left = sorted(p for p, y, c in zip(probs, labels, caught, strict=True) if y and not c)
     allowed_misses = math.floor((1 - target_recall) * len(crisis) + 1e-9)
-    return crisis[allowed_misses]
+    return left[allowed_misses] if allowed_misses < len(left) else 1.0
+
+
+def likely_threshold_for(probs: list[float], labels: list[int], max_share: float,
+                         already: list[bool], floor: float) -> float:
+    """The lowest threshold (not below `floor`) at which at most max_share of the ordinary
+    texts get resources only: those `already` in that tier (keywords) plus those scoring at
+    or above it."""
+    ordinary = [(p, a) for p, y, a in zip(probs, labels, already, strict=True) if not y]
+    room = math.floor(max_share * len(ordinary) + 1e-9) - sum(a for _, a in ordinary)
+    scores = sorted((p for p, a in ordinary if not a), reverse=True)
+    if room >= len(scores):
+        return floor
+    bar = math.nextafter(scores[max(room, 0)], math.inf)  # just above the first one too many
+    return max(bar, floor)
+
+
+def thresholds_for(texts: list[str], labels: list[int], probs: list[float],
+                   target_recall: float, max_resources_only: float) -> tuple[float, float]:
+    """(possible, likely) from out-of-fold probabilities of the training texts."""
+    from cbt_infer.safety import keyword_signals, tier_for
+
+    tiers = [tier_for(keyword_signals(t), None, None) for t in texts]
+    possible = threshold_for(probs, labels, target_recall, [t != "none" for t in tiers])
+    likely = likely_threshold_for(probs, labels, max_resources_only,
+                                  [t == "likely" for t in tiers], possible)
+    return possible, likely
 
 
 def train(args: argparse.Namespace) -> dict[str, Any]:
@@ -105,19 +140,21 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     texts, labels = _labelled(crisis, ordinary)
     identity = base_identity(args.base)
     encoder = Encoder(args.base, LAYERS)
-    print(f"crisis-probe: encoding {len(texts)} training texts", file=sys.stderr)
-    features = encoder(texts)
+    features = encoder(texts, progress=f"crisis-probe: encoding {len(texts)} training texts")
     oof = cross_validated(features, labels, args.seed)
-    threshold = threshold_for(oof, labels, args.target_recall)
-    cv = _measure(texts, labels, oof, threshold)
+    thresholds = thresholds_for(texts, labels, oof, args.target_recall, args.max_resources_only)
     metrics: dict[str, Any] = {
-        "threshold": round(threshold, 6), "target_recall": args.target_recall,
-        "train": {"crisis": len(crisis), "ordinary": len(ordinary), "keywords": cv["keywords"],
-                  "probe_cross_validated": cv["probe"],
-                  "combined_cross_validated": cv["combined"]}}
+        "thresholds": {"possible": round(thresholds[0], 6), "likely": round(thresholds[1], 6)},
+        "chosen_for": {"recall_resources_shown": args.target_recall,
+                       "ordinary_resources_only_at_most": args.max_resources_only,
+                       "on": "safety/train, 5-fold cross-validated"},
+        "targets": TARGETS,
+        "train": {"crisis": len(crisis), "ordinary": len(ordinary), "cross_validated": True,
+                  **measure(texts, labels, oof, thresholds)}}
     mean, std, weight, bias = fit_logistic(features, torch.tensor(labels, dtype=torch.float32))
     probe = {"format": FORMAT, "base_model": str(args.base), "base_identity": identity,
-             "layers": list(LAYERS), "threshold": threshold,
+             "layers": list(LAYERS),
+             "thresholds": {"possible": thresholds[0], "likely": thresholds[1]},
              "mean": mean.tolist(), "std": std.tolist(), "weight": weight.tolist(),
              "bias": bias.tolist(), "trained_on": {"crisis": len(crisis),
                                                    "ordinary": len(ordinary)}}
@@ -125,10 +162,18 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         h_crisis = read_phrases(f"{prefix}.crisis.txt")
         h_ordinary = read_phrases(f"{prefix}.ordinary.txt")
         h_texts, h_labels = _labelled(h_crisis, h_ordinary)
-        probs = probability(encoder(h_texts), mean, std, weight, bias).tolist()
+        h_features = encoder(h_texts, progress=f"crisis-probe: encoding {Path(prefix).name}")
+        probs = probability(h_features, mean, std, weight, bias).tolist()
+        row = measure(h_texts, h_labels, probs, thresholds)
         metrics[Path(prefix).name] = {"crisis": len(h_crisis), "ordinary": len(h_ordinary),
-                                      **_measure(h_texts, h_labels, probs, threshold)}
+                                      **row, "meets_targets": meets_targets(row)}
     return {"probe": probe, "metrics": metrics}
+
+
+def meets_targets(row: dict[str, Any]) -> bool:
+    return (row["resources_shown"]["recall"] >= TARGETS["recall_resources_shown_at_least"]
+            and row["resources_only"]["false_positive_rate"]
+            <= TARGETS["ordinary_resources_only_at_most"])
 
 
 def main(argv: list[str]) -> int:
@@ -140,8 +185,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--crisis", nargs="+", default=[], help="crisis phrase files")
     parser.add_argument("--ordinary", nargs="+", default=[], help="ordinary phrase files")
     parser.add_argument("--heldout", nargs="*", default=[], help="held-out set prefixes")
-    parser.add_argument("--target-recall", type=float, default=0.95,
-                        help="cross-validated recall the threshold keeps (default 0.95)")
+    parser.add_argument("--target-recall", type=float, default=0.97,
+                        help="cross-validated recall of 'resources shown at all' that the "
+                        "possible-risk threshold keeps (default 0.97)")
+    parser.add_argument("--max-resources-only", type=float, default=0.05,
+                        help="cross-validated share of ordinary texts that the likely-risk "
+                        "threshold may send to resources only (default 0.05)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="models/crisis_probe.json")
     parser.add_argument("--metrics", default="metrics/crisis_screen.json")
@@ -159,6 +208,9 @@ def main(argv: list[str]) -> int:
                         "ordinary*.txt) or --crisis and --ordinary files")
     if not 0.5 <= args.target_recall < 1.0:
         raise UserError(f"--target-recall: must be in [0.5, 1) (got {args.target_recall})")
+    if not 0.0 <= args.max_resources_only < 0.5:
+        raise UserError("--max-resources-only: must be in [0, 0.5) (got "
+                        f"{args.max_resources_only})")
     result = train(args)
     write_json(args.out, result["probe"])
     write_json(args.metrics, result["metrics"])

@@ -26,9 +26,11 @@ class Generation:
 class AssessResult:
     """The answer to one situation.
 
-    `crisis` results carry the crisis message and no model output. Otherwise `raw` is the
-    model's text exactly as generated; `assessment` is it parsed by cbt-schema, or None when it
-    could not be read (then `problems` says why and `raw` is still there: nothing is dropped).
+    `tier` is the crisis screen's verdict (cbt_infer.safety): `likely` results (`crisis`) carry
+    the crisis message and no model output; `possible` ones carry the resources in
+    `crisis_resources`, shown before the analysis. Otherwise `raw` is the model's text exactly
+    as generated; `assessment` is it parsed by cbt-schema, or None when it could not be read
+    (then `problems` says why and `raw` is still there: nothing is dropped).
     """
 
     situation: str
@@ -45,6 +47,9 @@ class AssessResult:
     seconds: float = 0.0
     first_token_s: float | None = None
     backend: str = ""
+    tier: str = "none"
+    crisis_resources: str = ""
+    screen: str = ""
 
     @property
     def parsed(self) -> bool:
@@ -54,7 +59,8 @@ class AssessResult:
     @property
     def display(self) -> str:
         """The text to show a person: the answer (or crisis message), then the notice."""
-        return f"{self.message}\n\n{self.notice}" if self.notice else self.message
+        text = f"{self.message}\n\n{self.notice}" if self.notice else self.message
+        return f"{self.crisis_resources}\n\n{text}" if self.crisis_resources else text
 
     def to_dict(self) -> dict:
         data = asdict(self)

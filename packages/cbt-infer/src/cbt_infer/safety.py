@@ -1,37 +1,50 @@
-"""Crisis screen: input that signals a risk of suicide or self-harm gets crisis resources,
-never an automated analysis. It runs before any model is loaded or any token generated.
+"""Crisis screen: input that signals a risk of suicide or self-harm gets crisis resources
+before, or instead of, an automated analysis. It runs before any token is generated.
 
-Conservative on purpose: a false alarm costs a person a few lines of resources; a miss could
-cost much more. So negations ("I would never kill myself") and third persons ("my friend wants
-to die") still trigger. Only a short list of well-known figurative phrases is masked first
-("dying of embarrassment", "this traffic is killing me", "dead tired", "the death of me",
-"I'd kill for a coffee", "to die for"); whatever remains is screened, so "I want to die, not of
-embarrassment" still triggers. "Die of shame" is deliberately *not* masked (shame is tied to
-suicidal thinking). Keywords miss phrasings nobody wrote a pattern for, so a learned probe on
-the base model's hidden states (crisis_probe.py, trained by the crisis_probe stage) adds its
-alarms when it is available; the CLI uses it by default. Neither is a clinical risk assessment.
+Three tiers, one policy for every entry point (`CrisisScreen`; the CLI, the Python API and the
+benchmarks all use it; evaluation turns it off explicitly):
+
+- *likely*: a keyword signal of intent, plan, means or act, or a probe score at or above the
+  high threshold. The person gets the resources only.
+- *possible*: a probe score between the two thresholds, or only a passive signal (being a
+  burden, thoughts of death, no future: crisis_patterns.POSSIBLE_SIGNALS). The resources come
+  first, clearly, then the analysis.
+- *none*: the analysis.
+
+Keywords are conservative on purpose: negations ("I would never kill myself") and third
+persons ("my friend wants to die") still trigger. Only a short list of well-known figurative
+phrases is masked first ("dying of embarrassment", "this traffic is killing me"); whatever
+remains is screened. Keywords miss phrasings nobody wrote a pattern for, so a learned probe on
+a pinned local model's hidden states (crisis_probe.py, trained by the crisis_probe stage)
+reads meaning; its two thresholds come from cross-validation on safety/train, never from the
+held-out sets. Neither is a clinical risk assessment.
 """
 
 from __future__ import annotations
 
-import json
+import os
 import re
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from cbt_infer.crisis_patterns import IDIOMS, PATTERNS
+from cbt_infer.crisis_patterns import IDIOMS, PATTERNS, POSSIBLE_SIGNALS
+from cbt_infer.crisis_resources import CrisisResources, Resource
 from cbt_schema.errors import UserError
 
 if TYPE_CHECKING:
     from cbt_infer.crisis_probe import CrisisProbe
 
+__all__ = ["NOTICE", "CrisisResources", "CrisisScreen", "Resource", "Screen", "screen"]
+
 NOTICE = ("Note: this is an automated self-help reflection, not a substitute for a therapist "
           "or other professional care.")
+POSSIBLE_LINE = ("If any of that applies to you, please reach out to one of the lines above or "
+                 "to someone you trust. Here is the reflection you asked for:")
+PROBE_ENV = "CBT_CRISIS_PROBE"
+DEFAULT_PROBE = Path("models/crisis_probe.json")
 
+Tier = Literal["likely", "possible", "none"]
 _IDIOM_RE = re.compile("|".join(IDIOMS))
 _SIGNALS = {name: re.compile(pattern) for name, pattern in PATTERNS.items()}
 
@@ -42,68 +55,93 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def keyword_signals(text: str) -> tuple[str, ...]:
+    """The names of the keyword patterns that match, after figurative phrases are masked."""
+    cleaned = _IDIOM_RE.sub(" ", normalise(text))
+    return tuple(name for name, regex in _SIGNALS.items() if regex.search(cleaned))
+
+
+def tier_for(signals: tuple[str, ...], probability: float | None,
+             thresholds: tuple[float, float] | None) -> Tier:
+    """The tier from keyword signals and, when a probe scored the text, its probability and
+    (possible, likely) thresholds. The probe can raise a tier, never lower one."""
+    if any(s not in POSSIBLE_SIGNALS for s in signals):
+        return "likely"
+    if probability is not None and thresholds is not None:
+        if probability >= thresholds[1]:
+            return "likely"
+        if probability >= thresholds[0]:
+            return "possible"
+    return "possible" if signals else "none"
+
+
 @dataclass(frozen=True)
 class Screen:
-    """The screen's verdict: `crisis` and which signals fired (for logs and tests)."""
+    """The verdict: the tier, which signals fired, and the probe's score when it ran."""
 
-    crisis: bool
+    tier: Tier
     signals: tuple[str, ...] = ()
+    probability: float | None = None
+
+    @property
+    def crisis(self) -> bool:
+        """Resources only, no analysis (the likely tier)."""
+        return self.tier == "likely"
+
+    @property
+    def shows_resources(self) -> bool:
+        return self.tier != "none"
 
 
 def screen(text: str, probe: CrisisProbe | None = None) -> Screen:
-    """Screen one input for suicide or self-harm risk (see the module docstring).
-
-    Keywords first; when they find nothing and a learned probe is given (crisis_probe.py), the
-    probe's verdict is added: it can only raise an alarm, never clear one."""
-    cleaned = _IDIOM_RE.sub(" ", normalise(text))
-    hits = tuple(name for name, regex in _SIGNALS.items() if regex.search(cleaned))
-    if not hits and probe is not None:
-        flagged, p = probe.flags(text)
-        if flagged:
-            hits = (f"learned screen (p={p:.2f})",)
-    return Screen(bool(hits), hits)
-
-
-class Resource(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str = Field(min_length=1)
-    contact: str = Field(min_length=1)
+    """Screen one input: keywords, then (when given and the keywords leave it open) the
+    learned probe. Without a probe only keywords decide (see CrisisScreen for the policy)."""
+    signals = keyword_signals(text)
+    if probe is None or tier_for(signals, None, None) == "likely":
+        return Screen(tier_for(signals, None, None), signals)
+    p = probe.score([text])[0]
+    tier = tier_for(signals, p, probe.thresholds)
+    if tier_for((), p, probe.thresholds) != "none":
+        signals += (f"learned screen (p={p:.2f})",)
+    return Screen(tier, signals, p)
 
 
-class CrisisResources(BaseModel):
-    """The crisis response: a supportive message, resources, a closing line (configurable)."""
+class CrisisScreen:
+    """The screen every entry point uses: keywords, then the learned probe.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    message: str = Field(min_length=1)
-    resources: list[Resource] = Field(min_length=1)
-    closing: str = ""
+    `CrisisScreen.load()` finds the probe at $CBT_CRISIS_PROBE or models/crisis_probe.json;
+    a missing or corrupt file is an error naming it and how to rebuild it, never a silent
+    fall-back. `CrisisScreen.load(False)` is keywords only, said in `.active`."""
+
+    def __init__(self, probe: CrisisProbe | None, active: str) -> None:
+        self.probe = probe
+        self.active = active
 
     @classmethod
-    def default(cls) -> CrisisResources:
-        raw = resources.files("cbt_infer").joinpath("data/crisis_resources.json").read_text()
-        return cls.model_validate_json(raw)
+    def load(cls, probe: CrisisProbe | str | Path | bool | None = True,
+             base: str | Path | None = None) -> CrisisScreen:
+        """probe: True (default location), a probe file, a loaded CrisisProbe, or
+        False/None for keywords only (an explicit choice)."""
+        from cbt_infer.crisis_probe import CrisisProbe
 
-    @classmethod
-    def load(cls, path: str | Path | None) -> CrisisResources:
-        """Read a JSON file shaped like data/crisis_resources.json; None gives the default."""
-        if path is None:
-            return cls.default()
-        path = Path(path)
+        if probe is False or probe is None:
+            return cls(None, "keywords only (the learned probe was turned off)")
+        if isinstance(probe, CrisisProbe):
+            return cls(probe, f"keywords, then the learned probe ({probe.path})")
+        path = Path(os.environ.get(PROBE_ENV) or DEFAULT_PROBE) if probe is True else Path(probe)
         if not path.is_file():
-            raise UserError(f"{path}: crisis resources file not found")
-        try:
-            return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            raise UserError(f"{path}: {key}: {err['msg']} (expected keys: message, "
-                            "resources [{name, contact}], closing)") from None
+            raise UserError(
+                f"{path}: crisis probe file not found. Build it with `dvc repro crisis_probe` "
+                f"(or fetch it: `dvc pull {path}`), point ${PROBE_ENV} at it, or turn the "
+                "learned screen off explicitly (--no-crisis-probe; crisis_probe=False)")
+        return cls(CrisisProbe.load(path, base), f"keywords, then the learned probe ({path})")
 
-    def render(self) -> str:
-        lines = [self.message, ""]
-        lines += [f"- {r.name}: {r.contact}" for r in self.resources]
-        if self.closing:
-            lines += ["", self.closing]
-        return "\n".join(lines)
+    def preload(self) -> None:
+        """Start loading the probe's encoder in the background (see CrisisProbe.preload)."""
+        if self.probe is not None:
+            self.probe.preload()
+
+    def __call__(self, text: str) -> Screen:
+        if not isinstance(text, str) or not text.strip():
+            raise UserError("the situation is empty: describe what happened and how you feel")
+        return screen(text, self.probe)

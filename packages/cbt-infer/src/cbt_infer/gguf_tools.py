@@ -141,11 +141,29 @@ def quantize(src: Path, dst: Path, kind: str) -> None:
         raise UserError(f"{src}: llama.cpp could not quantize it to {kind} (code {code})")
 
 
+CRISIS_INSTRUCTION = (
+    "If the person's message mentions suicide, self-harm, wanting to die or not being safe, do "
+    "not analyse their thoughts. Reply only with a short, caring message and these resources: "
+    "in immediate danger, call your local emergency number; findahelpline.com lists free crisis "
+    "lines in every country; in the US, call or text 988; in the UK and Ireland, call the "
+    "Samaritans on 116 123."
+)
+
+
+def modelfile_system(system_prompt: str | None) -> str:
+    """The Modelfile's system prompt: the student's own, then a blank line and the crisis
+    instruction (Ollama and llama.cpp users get no crisis screen, so the prompt asks instead)."""
+    prompt = (system_prompt or "").strip()
+    return f"{prompt}\n\n{CRISIS_INSTRUCTION}" if prompt else CRISIS_INSTRUCTION
+
+
 def modelfile(gguf_name: str, system_prompt: str | None) -> str:
     """An Ollama Modelfile for the exported student (ChatML, stops on <|im_end|>)."""
-    system = (system_prompt or "").replace('"""', "'''")
+    system = modelfile_system(system_prompt).replace('"""', "'''")
     return f'''# Ollama: ollama create cbt-student -f Modelfile && ollama run cbt-student
-# Note: Ollama does not run cbt-infer's crisis screen; use `cbt-infer --backend llama` for it.
+# Ollama and llama.cpp do NOT run cbt-infer's crisis screen (use `cbt-infer --backend llama` for
+# it). The crisis instruction at the end of SYSTEM below is a weaker substitute: the model may
+# ignore it (measured in bench/results/modelfile_crisis.json).
 # The adapter alone: FROM <the base model's GGUF> plus ADAPTER ./cbt-adapter-f16.gguf
 FROM ./{gguf_name}
 TEMPLATE """{{{{ if .System }}}}<|im_start|>system

@@ -70,6 +70,7 @@ def test_evaluate_writes_metrics_report_and_plots(project: Path) -> None:
     for system in ("student", "baseline"):
         assert 0 <= metrics[system]["micro_f1"] <= 1
         loss = metrics[system]["test_loss"]
+        assert metrics[system]["test_loss_all_tokens"] > 0  # the second definition (loss_on)
         # perplexity is reported while exp(loss) is meaningful (loss < 50), else left out
         assert loss > 0 and metrics[system].get("perplexity") == (
             pytest.approx(math.exp(loss)) if loss < 50 else None)

@@ -68,3 +68,42 @@ def test_canned_answers_score_as_computed_by_hand() -> None:
                key=lambda g: ref[g]["macro_f1"])
     assert m["over"] == best and m["macro_f1"] == pytest.approx(0.5 - ref[best]["macro_f1"])
     assert m["macro_f1"] > 0 and m["verdict"].startswith("beats")
+
+
+def test_test_losses_score_the_answer_and_all_tokens_by_hand(tmp_path) -> None:
+    """Both loss definitions against the model's own cross-entropy with explicit labels."""
+    cbt_train = pytest.importorskip("cbt_train.base_model")
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from cbt_eval.predict import test_losses
+    from cbt_schema.records import ChatExample
+    from cbt_train.testing import make_examples, make_tiny_model
+
+    folder = make_tiny_model(cbt_train.cached_base_model(), tmp_path / "tiny")
+    model = AutoModelForCausalLM.from_pretrained(folder).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    backend = type("B", (), {"model": model, "tokenizer": tokenizer})()
+    examples = [ChatExample.model_validate(e) for e in make_examples(2)]
+    got = test_losses(type("A", (), {"backend": backend})(), examples)
+    sums = {"assistant": [0.0, 0], "all": [0.0, 0]}
+    for ex in examples:
+        messages = [m.model_dump() for m in ex.messages]
+        prompt = tokenizer.apply_chat_template(messages[:-1], tokenize=False,
+                                               add_generation_prompt=True)
+        full = tokenizer.apply_chat_template(messages, tokenize=False)
+        ids = tokenizer(full, add_special_tokens=False, return_tensors="pt").input_ids
+        cut = len(tokenizer(prompt, add_special_tokens=False).input_ids)
+        answer = ids.clone()
+        answer[:, :cut] = -100
+        for kind, labels in (("assistant", answer), ("all", ids)):
+            with torch.no_grad():
+                loss = float(model(input_ids=ids, labels=labels).loss)
+            n = int((labels[:, 1:] != -100).sum())
+            sums[kind][0] += loss * n
+            sums[kind][1] += n
+    for kind, (total, n) in sums.items():
+        assert got[kind] == pytest.approx(total / n, rel=1e-5)
+    assert got["assistant"] != pytest.approx(got["all"])
+    assert test_losses(type("A", (), {"backend": object()})(), examples) == {
+        "assistant": None, "all": None}

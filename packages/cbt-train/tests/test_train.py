@@ -64,6 +64,12 @@ def test_writes_adapter_card_metrics_and_loss_curves(tiny_params, train_paths) -
                 "final_test_loss", "tokens_per_s", "s_per_step", "peak_rss_mb", "wall_s"):
         assert math.isfinite(metrics[key]) and metrics[key] > 0, key
     assert metrics["final_train_loss"] < metrics["initial_train_loss"]
+    assert metrics["loss_on"] == "assistant" and "loss on the assistant's reply only." in card
+    for key in ("initial_train", "final_train", "initial_test", "final_test"):
+        trained = metrics["losses"]["assistant"][key]
+        assert trained == pytest.approx(metrics[f"{key}_loss"], abs=1e-5), key
+        assert metrics["losses"]["all"][key] > 0, key
+    assert "| test loss on the whole sequence (before -> after) |" in card
     curve = (train_paths.live / "plots/metrics/train/loss.tsv").read_text().splitlines()
     assert curve[0].split("\t") == ["step", "loss"]
     assert [int(line.split("\t")[0]) for line in curve[1:]] == [1, 2, 3]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cbt_eval.guessers import MULTI, margin, reference_scores
 from cbt_eval.metrics import HEADLINE, bootstrap_ci, score
-from cbt_eval.predict import assistant_loss, load_assessor, perplexity, predict, release
+from cbt_eval.predict import load_assessor, perplexity, predict, release, test_losses
 from cbt_eval.report import label_pairs, markdown_report, write_plots
 from cbt_schema import ChatExample, Distortion, UserError
 from cbt_schema.jsonl import read_jsonl, write_json
@@ -48,10 +48,10 @@ def system_scores(gold: list[frozenset[str]], preds, examples, assessor, params:
     result["ci"] = bootstrap_ci(gold, preds.labels, LABELS, resamples=params.bootstrap, seed=seed)
     result["margin"] = margin(gold, preds.labels, reference, LABELS, resamples=params.bootstrap,
                               seed=seed)
-    loss = assistant_loss(assessor, examples)
+    losses = test_losses(assessor, examples)
     result.update(format_validity=preds.format_validity, mean_findings=preds.mean_findings,
-                  seconds_per_example=preds.seconds_per_example, test_loss=loss,
-                  perplexity=perplexity(loss))
+                  seconds_per_example=preds.seconds_per_example, test_loss=losses["assistant"],
+                  test_loss_all_tokens=losses["all"], perplexity=perplexity(losses["assistant"]))
     return result
 
 
@@ -86,7 +86,8 @@ def headline(results: dict) -> dict:
     """The metrics file: headline figures and intervals per system and per reference guesser
     (per-class figures are in the plots), each model's margin over the best guesser."""
     keep = (*HEADLINE, "mean_kappa", "format_validity", "mean_findings", "test_loss",
-            "perplexity", "seconds_per_example", "micro_precision", "micro_recall")
+            "test_loss_all_tokens", "perplexity", "seconds_per_example", "micro_precision",
+            "micro_recall")
     out: dict = {"n": results["n"]}
     for name in ("student", "baseline"):
         if name in results:

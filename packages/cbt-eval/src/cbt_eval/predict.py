@@ -58,15 +58,20 @@ def predict(assessor, situations: list[str], params: EvalParams, seed: int) -> P
     )
 
 
-def assistant_loss(assessor, examples: list[ChatExample]) -> float | None:
-    """Mean cross-entropy of the teacher's answers (assistant tokens only) under the model."""
+def test_losses(assessor, examples: list[ChatExample]) -> dict[str, float | None]:
+    """Mean cross-entropy per token of the test conversations under the model, two ways (as
+    train.loss_on defines them, so runs compare with the paper's losses whichever it used):
+    `assistant`, the teacher's answers only (after the generation prompt), and `all`, every
+    token after the first. None for both when the backend has no transformers model."""
     backend = assessor.backend
     model, tokenizer = getattr(backend, "model", None), getattr(backend, "tokenizer", None)
+    none: dict[str, float | None] = {"assistant": None, "all": None}
     if model is None or tokenizer is None:
-        return None
+        return none
     import torch
+    import torch.nn.functional as F
 
-    total, count = 0.0, 0
+    total, count = {"assistant": 0.0, "all": 0.0}, {"assistant": 0, "all": 0}
     model.eval()
     for ex in examples:
         messages = [m.model_dump() for m in ex.messages]
@@ -74,17 +79,16 @@ def assistant_loss(assessor, examples: list[ChatExample]) -> float | None:
                                                add_generation_prompt=True)
         full = tokenizer.apply_chat_template(messages, tokenize=False)
         if not full.startswith(prompt):
-            return None
+            return none
         prompt_len = len(tokenizer(prompt, add_special_tokens=False).input_ids)
         ids = tokenizer(full, add_special_tokens=False, return_tensors="pt").input_ids
-        labels = ids.clone()
-        labels[:, :prompt_len] = -100
         with torch.no_grad():
-            out = model(input_ids=ids.to(model.device), labels=labels.to(model.device))
-        n = int((labels[:, 1:] != -100).sum())
-        total += float(out.loss) * n
-        count += n
-    return total / count if count else None
+            logits = model(input_ids=ids.to(model.device)).logits[0, :-1].float()
+        nll = F.cross_entropy(logits, ids[0, 1:].to(model.device), reduction="none")
+        for kind, start in (("assistant", max(prompt_len - 1, 0)), ("all", 0)):
+            total[kind] += float(nll[start:].sum())
+            count[kind] += int(nll[start:].numel())
+    return {k: total[k] / count[k] if count[k] else None for k in total}
 
 
 def perplexity(loss: float | None) -> float | None:

@@ -11,7 +11,8 @@ ROWS = [("mean_kappa", "mean Cohen's kappa"), ("macro_f1", "macro F1"),
         ("micro_f1", "micro F1"), ("weighted_f1", "weighted F1"),
         ("binary_f1", "distorted-or-not F1"), ("exact_set_accuracy", "exact-set accuracy"),
         ("format_validity", "format validity"), ("mean_findings", "findings per answer"),
-        ("test_loss", "test loss"), ("perplexity", "perplexity")]
+        ("test_loss", "test loss (answer tokens)"),
+        ("test_loss_all_tokens", "test loss (all tokens)"), ("perplexity", "perplexity")]
 GUESSERS = [("all_labels", "all ten labels"), ("most_frequent_k", "most frequent k"),
             ("prevalence", "prevalence draws")]
 

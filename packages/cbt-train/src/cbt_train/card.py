@@ -13,6 +13,7 @@ from cbt_train._fs import replace_dir
 NOTICE = ("cbt is a research and self-help tool. It is not a substitute for a therapist. If "
           "you are thinking about harming yourself, contact a crisis line or emergency "
           "services now.")
+LOSS_ON = {"assistant": "the assistant's reply only", "all": "the whole sequence"}
 
 
 def write_adapter(model, tokenizer, chat_template: str | None, out: Path, params: TrainParams,
@@ -33,12 +34,18 @@ def model_card(params: TrainParams, seed: int, data: dict[str, str], metrics: di
     front = {"base_model": params.base_model, "library_name": "peft", "license": "apache-2.0",
              "pipeline_tag": "text-generation", "tags": ["lora", "cbt", "trl", "sft"]}
     versions = _versions()
+    loss_on = metrics.get("loss_on", params.loss_on)
+    both = metrics.get("losses", {})
     rows = [("backend", metrics.get("backend")), ("device", metrics.get("device")),
             ("steps / epochs", f"{metrics.get('steps')} / {metrics.get('epochs')}"),
+            ("loss on", LOSS_ON[loss_on]),
             ("train loss (before -> after)",
              f"{metrics['initial_train_loss']:.4f} -> {metrics['final_train_loss']:.4f}"),
             ("test loss (before -> after)",
              f"{metrics['initial_test_loss']:.4f} -> {metrics['final_test_loss']:.4f}"),
+            *((f"test loss on {LOSS_ON[kind]} (before -> after)",
+               f"{both[kind]['initial_test']:.4f} -> {both[kind]['final_test']:.4f}")
+              for kind in ("assistant", "all") if kind in both),
             ("tokens/s", metrics.get("tokens_per_s")), ("s/step", metrics.get("s_per_step")),
             ("train time (s)", metrics.get("train_s"))]
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
@@ -51,7 +58,7 @@ def model_card(params: TrainParams, seed: int, data: dict[str, str], metrics: di
         f"difficult situation and answers with a validating opening, the thought distortions "
         f"it sees (each with the thought in the person's words and a challenge) and an "
         f"encouraging close. Trained by cbt-train on teacher-written examples, with the loss "
-        f"on the assistant's reply only.\n\n> {NOTICE}\n\n"
+        f"on {LOSS_ON[loss_on]}.\n\n> {NOTICE}\n\n"
         f"## Data\n\n| split | sha256 | examples |\n|---|---|---|\n"
         f"| train | `{data['train']}` | {metrics['examples']['train']} |\n"
         f"| test | `{data['test']}` | {metrics['examples']['test']} |\n\n"

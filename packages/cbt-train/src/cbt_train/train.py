@@ -156,12 +156,16 @@ def run_training(params: TrainParams, seed: int, paths: TrainPaths, resume: bool
         sft_kwargs(params, seed, paths.checkpoints),
         [LossGuard(), history, live, *(callbacks or [])])
 
-    initial = _losses(trainer)
+    from cbt_train.losses import encode
+
+    encoded = {name: encode(split.conversations(), tokenizer, template, params.max_length)
+               for name, split in (("train", train), ("test", test))}
+    initial = _losses(trainer, encoded)
     tokens_before = trainer.state.num_input_tokens_seen
     t0 = time.perf_counter()
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     train_s = time.perf_counter() - t0
-    final = _losses(trainer)
+    final = _losses(trainer, encoded)
     if checkpoint:
         tokens_before = _checkpoint_tokens(checkpoint)
     steps = trainer.state.global_step
@@ -175,8 +179,13 @@ def run_training(params: TrainParams, seed: int, paths: TrainPaths, resume: bool
                    "test": test.tokens},
         "steps": steps, "epochs": round(trainer.state.epoch or 0.0, 3),
         "resumed_from_step": first_step or None,
+        "loss_on": params.loss_on,
         "initial_train_loss": initial["train"], "final_train_loss": final["train"],
         "initial_test_loss": initial["test"], "final_test_loss": final["test"],
+        "losses": {kind: {f"{when}_{split}": losses[kind][split]
+                          for when, losses in (("initial", initial), ("final", final))
+                          for split in ("train", "test")}
+                   for kind in ("assistant", "all")},
         "last_logged_train_loss": history.train[-1][1] if history.train else None,
         "tokens_per_s": round(tokens / train_s, 1), "s_per_step": round(train_s / session_steps, 3),
         "train_s": round(train_s, 1), "wall_s": round(time.perf_counter() - started, 1),
@@ -192,12 +201,16 @@ def run_training(params: TrainParams, seed: int, paths: TrainPaths, resume: bool
     return metrics
 
 
-def _losses(trainer) -> dict[str, float]:
-    """Loss on the test split and on the train split, in eval mode (deterministic)."""
+def _losses(trainer, encoded: dict) -> dict:
+    """Loss on the test and train splits, in eval mode (deterministic): the trainer's own
+    (the loss trained on) under "test"/"train", and both definitions (cbt_train.losses) under
+    "assistant"/"all"."""
+    from cbt_train.losses import both_losses
+
     test = trainer.evaluate()["eval_loss"]
     train = trainer.evaluate(eval_dataset=trainer.train_dataset,
                              metric_key_prefix="train_eval")["train_eval_loss"]
-    return {"test": float(test), "train": float(train)}
+    return {"test": float(test), "train": float(train), **both_losses(trainer, encoded)}
 
 
 def _checkpoint_tokens(checkpoint: Path) -> int:

@@ -60,11 +60,14 @@ class TrainParams(Params):
     `base_model` is a local folder (models/base, written by the base_model stage) or a hub id.
     `backend`: `hf` (transformers + peft + trl, anywhere), `unsloth` (GPU, optional extra) or
     `auto` (unsloth when CUDA and unsloth are importable, else hf).
+    `loss_on`: the tokens the loss is trained on: `assistant` (each reply and its end-of-turn
+    token) or `all` (the whole sequence, prompt included, padding excluded); metrics report both.
     """
 
     backend: Literal["auto", "hf", "unsloth"] = "auto"
     base_model: str = "models/base"
     max_length: int = Field(2048, ge=32)
+    loss_on: Literal["assistant", "all"] = "assistant"
     load_in_4bit: bool = False
     gradient_checkpointing: bool = False
     lora: LoraParams = LoraParams()

@@ -1,4 +1,7 @@
-"""The hf backend: transformers + peft LoraConfig + trl SFTTrainer with assistant_only_loss.
+"""The hf backend: transformers + peft LoraConfig + trl SFTTrainer.
+
+The loss: trl's `assistant_only_loss=True` for train.loss_on `assistant` (the tokens inside
+the template's `{% generation %}` spans), `False` for `all` (every token; padding is -100).
 
 Runs anywhere: fp32 on CPU; bf16 (or fp16) on CUDA, with bitsandbytes 4-bit when
 train.load_in_4bit is set.
@@ -37,7 +40,7 @@ def build(params: TrainParams, seed: int, base: str, template: str, train_rows: 
         target_modules=_targets(params), bias="none", task_type="CAUSAL_LM"))
     tokenizer.chat_template = template
     config = SFTConfig(
-        **sft_kwargs, assistant_only_loss=True,
+        **sft_kwargs, assistant_only_loss=params.loss_on == "assistant",
         bf16=cuda and dtype == torch.bfloat16, fp16=cuda and dtype == torch.float16,
         use_cpu=not cuda)
     trainer_class = SFTTrainer if cuda else _cpu_trainer_class()
@@ -51,8 +54,8 @@ def _cpu_trainer_class():
     """SFTTrainer with the model's own loss.
 
     trl 1.15 computes the loss through a fused LM head whose kernel is written in triton and
-    needs a GPU driver; on CPU the model's own cross-entropy (same masking, same averaging
-    over the assistant tokens of the whole accumulated batch) does the job.
+    needs a GPU driver; on CPU the model's own cross-entropy (same labels, same averaging
+    over the loss tokens of the whole accumulated batch) does the job.
     """
     from transformers import Trainer
     from trl import SFTTrainer

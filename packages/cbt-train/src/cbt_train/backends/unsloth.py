@@ -1,5 +1,7 @@
 """The unsloth backend: FastLanguageModel (4-bit on GPU), unsloth's gradient checkpointing,
-and loss on responses only via unsloth's train_on_responses_only.
+and, for train.loss_on `assistant`, the loss on responses only via unsloth's
+train_on_responses_only; for `all`, the loss on the whole text (padding excluded), as the
+unsloth notebooks of the paper's time trained.
 
 An optional extra (`pip install 'cbt-train[unsloth]'`); imported only when chosen, and
 before transformers/trl so its patches apply.
@@ -48,7 +50,8 @@ def build(params: TrainParams, seed: int, base: str, template: str, train_rows: 
     trainer = SFTTrainer(model=model, args=config, processing_class=tokenizer,
                          train_dataset=as_text(train_rows), eval_dataset=as_text(test_rows),
                          callbacks=callbacks)
-    instruction, response = response_markers(tokenizer, template)
-    trainer = train_on_responses_only(trainer, instruction_part=instruction,
-                                      response_part=response)
+    if params.loss_on == "assistant":
+        instruction, response = response_markers(tokenizer, template)
+        trainer = train_on_responses_only(trainer, instruction_part=instruction,
+                                          response_part=response)
     return trainer, tokenizer

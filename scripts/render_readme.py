@@ -164,28 +164,115 @@ def _binary_note(always: dict) -> str:
 
 
 def crisis_screen() -> str:
-    """Recall and false alarms of each stage on the training texts and held-out sets."""
+    """The tiered screen's rates on the training texts (cross-validated) and held-out sets."""
     m = json.loads((ROOT / "metrics/crisis_screen.json").read_text())
+    t, targets = m["thresholds"], m["targets"]
 
-    def rates(r: dict) -> str:
-        return f"recall {r['recall']:.2f}, false alarms {r['false_positive_rate']:.0%}"
+    def row(what: str, r: dict) -> str:
+        kw, shown, only = r["keywords"], r["resources_shown"], r["resources_only"]
+        met = {True: "yes", False: "**no**"}.get(r.get("meets_targets"), "(chooses thresholds)")
+        return (f"| {what} | {r['crisis']} / {r['ordinary']} | {kw['recall']:.2f} / "
+                f"{kw['false_positive_rate']:.0%} | {shown['recall']:.2f} / "
+                f"{shown['false_positive_rate']:.0%} | {only['recall']:.2f} / "
+                f"{only['false_positive_rate']:.0%} | {met} |")
 
-    tr, a, b = m["train"], m["heldout_a"], m["heldout_b"]
-    rows = [("all of `safety/train`, cross-validated for the probe",
-             f"{tr['crisis']} / {tr['ordinary']}", tr["keywords"], tr["probe_cross_validated"],
-             tr["combined_cross_validated"])]
-    rows += [(f"held-out `{name}`", f"{h['crisis']} / {h['ordinary']}", h["keywords"],
-              h["probe"], h["combined"]) for name, h in (("heldout_a", a), ("heldout_b", b))]
+    held = [k for k in m if k.startswith("heldout")]
     return "\n".join([
-        f"Measured (`metrics/crisis_screen.json`, written by the `crisis_probe` stage; probe "
-        f"threshold {m['threshold']:.3f} for a target recall of {m['target_recall']:.2f}):", "",
-        "| texts | crisis / ordinary | keywords alone | probe alone | keywords then probe |",
-        "|---|---|---|---|---|",
-        *(f"| {what} | {n} | {rates(k)} | {rates(p)} | {rates(c)} |"
-          for what, n, k, p, c in rows)])
+        f"Measured (`metrics/crisis_screen.json`, written by the `crisis_probe` stage). Probe "
+        f"thresholds: possible risk {t['possible']:.3f}, likely risk {t['likely']:.3f}, chosen "
+        f"on {m['chosen_for']['on']} for a recall of resources shown of "
+        f"{m['chosen_for']['recall_resources_shown']:.2f} and at most "
+        f"{m['chosen_for']['ordinary_resources_only_at_most']:.0%} of ordinary texts sent to "
+        f"resources only. Targets on the held-out sets: recall of resources shown at least "
+        f"{targets['recall_resources_shown_at_least']:.2f}, ordinary texts with resources only "
+        f"at most {targets['ordinary_resources_only_at_most']:.0%}. Each cell: share of crisis "
+        "texts / share of ordinary texts.", "",
+        "| texts | crisis / ordinary | keywords alone | resources shown at all (possible or "
+        "likely) | resources only (likely) | meets targets |",
+        "|---|---|---|---|---|---|",
+        row("all of `safety/train`, cross-validated", m["train"]),
+        *(row(f"held-out `{name}`", m[name]) for name in held)])
+
+
+def crisis_startup() -> str:
+    """The learned screen's cold and warm cost (bench/results/infer.json)."""
+    path = ROOT / "bench/results/infer.json"
+    d = json.loads(path.read_text()) if path.is_file() else {}
+    s = d.get("crisis_screen_startup", {})
+    if "cold_s_median" not in s:
+        return ("Start-up not measured in a committed file: run `uv run python "
+                "bench/bench_infer.py --quick` and commit `bench/results/infer.json`.")
+    warm = s["warm_ms_per_text_median"]
+    return (f"Start-up (`bench/bench_infer.py`, `bench/results/infer.json`): a fresh process "
+            f"takes {s['cold_s_median']:.1f} s (median of {len(s['cold_runs'])}) from import to "
+            f"its first verdict with the probe (importing torch and transformers, then loading "
+            f"the 135M encoder); once loaded, a text takes {warm['keywords_then_probe']:.0f} ms "
+            f"(keywords alone {warm['keywords']:.2f} ms). The probe file itself loads without "
+            "torch; the encoder is built in a background thread beside the student's loading "
+            "(`Assessor.from_pretrained` and `cbt-infer`), and while the person types in "
+            "interactive `cbt-infer`, so most of its cost overlaps the student's own. In the "
+            "CLI: first answer with the full screen "
+            + (f"{d['cli_first_answer']['wall_s']:.1f} s against "
+               f"{d['cli_first_answer_keywords_only']['wall_s']:.1f} s with keywords only "
+               "(transformers, loading included)." if "cli_first_answer_keywords_only" in d
+               else "not measured yet."))
+
+
+def modelfile_crisis() -> str:
+    """How often the exported student follows the Modelfile's crisis instruction."""
+    path = ROOT / "bench/results/modelfile_crisis.json"
+    if not path.is_file():
+        return ("Not measured in a committed file: run `uv run python "
+                "bench/bench_modelfile_crisis.py`.")
+    d = json.loads(path.read_text())
+    c, o = d["crisis"], d["ordinary"]
+    return (f"Measured on `safety/{d['set']}` (`bench/bench_modelfile_crisis.py`, "
+            f"{d['gguf_file']}, greedy): of {c['n']} crisis texts the exported student answered "
+            f"{c['share_followed']:.0%} with resources and no analysis (as instructed), "
+            f"{c['share_with_resources']:.0%} with any resource and "
+            f"{c['share_with_analysis']:.0%} with an analysis; of {o['n']} ordinary texts, "
+            f"{o['share_with_resources']:.0%} mentioned a resource "
+            f"({d['s_per_reply']:.1f} s per reply at load "
+            f"{d['machine']['load_average_at_end'][0]:.1f}).")
+
+
+# The paper's reported losses (shared/reference/cbtllama-paper.txt, line 132): initial train
+# 1.78, after 5 epochs train 0.27 and test 0.8614; which tokens they cover is not stated.
+PAPER_LOSSES = {"initial_train": 1.78, "final_train": 0.27, "final_test": 0.8614}
+
+
+def losses() -> str:
+    """Both loss definitions of the committed training run beside the paper's figures."""
+    m = json.loads((ROOT / "metrics/train.json").read_text())
+    if "losses" not in m:
+        return "Not measured yet: rerun the train stage (`dvc repro train`)."
+    rows = [f"| this run, {kind} tokens{' (trained on)' if kind == m['loss_on'] else ''} | "
+            f"{v['initial_train']:.3f} → {v['final_train']:.3f} | "
+            f"{v['initial_test']:.3f} → {v['final_test']:.3f} |"
+            for kind, v in m["losses"].items()]
+    p = PAPER_LOSSES
+    return "\n".join([
+        f"Losses (`metrics/train.json`; {m['base_model']}, {m['examples']['train']} training "
+        f"examples, {m['epochs']:g} epochs, {m['backend']} on {m['device']}) beside the paper's "
+        "(its text, line 132; its tokens are not stated). The local profile is a machinery check "
+        "on a 135M model and 18 examples, so only the method is comparable, not the values:", "",
+        "| run | train loss (before → after) | test loss (before → after) |", "|---|---|---|",
+        *rows,
+        f"| the paper (Llama-3-8B, 621 examples, 5 epochs) | {p['initial_train']} → "
+        f"{p['final_train']} | ? → {p['final_test']} |"])
+
+
+def measured() -> str:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from render_measured import measured as table
+
+    return table()
 
 
 BLOCKS: dict[str, Callable[[], str]] = {"crisis-screen": crisis_screen,
+                                        "crisis-startup": crisis_startup,
+                                        "modelfile-crisis": modelfile_crisis,
+                                        "measured": measured, "losses": losses,
                                         "local-eval": local_eval, "paper-cost": paper_cost,
                                         "paper-rehearsal": paper_rehearsal,
                                         "paper-gpu": paper_gpu}

@@ -95,7 +95,8 @@ def test_probe_adds_alarms_keywords_miss(trained: dict[str, Path], unseen: list[
 def test_cli_and_api_give_the_same_tier(trained: dict[str, Path], unseen: list[str],
                                         tmp_path: Path) -> None:
     """One screen: the CLI's --json tier is the Python API's for the same text; likely risk
-    is answered before any student loads (the --base folder does not exist)."""
+    needs no student (the --base folder does not exist: its loading, started beside the
+    probe's, fails unseen)."""
     from cbt_infer.safety import CrisisScreen
 
     api = CrisisScreen.load(trained["probe"])

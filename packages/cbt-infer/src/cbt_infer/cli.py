@@ -173,13 +173,13 @@ def _main(argv: list[str]) -> int:
         resources = CrisisResources.for_country(args.country)
     probe = False if args.no_crisis_probe else args.crisis_probe or True
     interactive = args.situation is None and args.file is None and sys.stdin.isatty()
+    pending = None
     if interactive:  # a missing probe fails before the person types; both load meanwhile
         crisis_screen = CrisisScreen.load(probe)
-        pending = _in_background(lambda: _load(args, resources, crisis_screen))
-        crisis_screen.preload()
+        pending = _start_loading(args, resources, crisis_screen)
         situation = _ask()
     else:
-        pending, situation = None, _read_situation(args)
+        situation = _read_situation(args)
     if not situation.strip():
         raise UserError("the situation is empty: describe what happened and how you feel")
     # A keyword signal of likely risk is answered at once: the probe could not lower it, so
@@ -187,12 +187,15 @@ def _main(argv: list[str]) -> int:
     keywords = CrisisScreen.load(False)(situation)
     if keywords.crisis:
         return _print_crisis(args, situation, keywords, resources, "keywords (likely risk)")
-    if not interactive:
+    if pending is None:  # the probe's encoder and the student load side by side
         crisis_screen = CrisisScreen.load(probe)
+        pending = _start_loading(args, resources, crisis_screen)
     verdict = crisis_screen(situation)
     if verdict.crisis:
-        return _print_crisis(args, situation, verdict, resources, crisis_screen.active)
-    assessor = pending() if pending else _load(args, resources, crisis_screen)
+        _print_crisis(args, situation, verdict, resources, crisis_screen.active)
+        pending.settle()  # the student is not needed; let its loading end quietly
+        return 0
+    assessor = pending()
     if args.stream:
         stream = assessor.stream(situation)
         for chunk in stream:
@@ -221,28 +224,39 @@ def _print_crisis(args: argparse.Namespace, situation: str, verdict, resources,
     return 0
 
 
-def _in_background(work):
-    """Run work() in a thread; the returned function waits and gives its result (or raises)."""
-    import threading
+class _Background:
+    """work() in a daemon thread: call it to wait for the result (or its error); settle()
+    waits and drops both."""
 
-    box: dict = {}
+    def __init__(self, work) -> None:
+        import threading
 
-    def run() -> None:
+        self._box: dict = {}
+        self._thread = threading.Thread(target=self._run, args=(work,), name="cbt-infer-load",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, work) -> None:
         try:
-            box["value"] = work()
+            self._box["value"] = work()
         except BaseException as exc:
-            box["error"] = exc
+            self._box["error"] = exc
 
-    thread = threading.Thread(target=run, name="cbt-infer-load", daemon=True)
-    thread.start()
+    def settle(self) -> None:
+        self._thread.join()
 
-    def wait():
-        thread.join()
-        if "error" in box:
-            raise box["error"]
-        return box["value"]
+    def __call__(self):
+        self._thread.join()
+        if "error" in self._box:
+            raise self._box["error"]
+        return self._box["value"]
 
-    return wait
+
+def _start_loading(args: argparse.Namespace, resources, crisis_screen) -> _Background:
+    """Load the student in the background and the probe's encoder beside it."""
+    pending = _Background(lambda: _load(args, resources, crisis_screen))
+    crisis_screen.preload()
+    return pending
 
 
 def main() -> None:

@@ -120,7 +120,7 @@ class CrisisProbe:
         self.path = path
         self._weights = weights
         self._ready: tuple[Encoder, Any, Any, Any, Any] | None = None
-        self._lock = threading.Lock()
+        self._lock, self._start = threading.Lock(), threading.Lock()
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
@@ -141,9 +141,11 @@ class CrisisProbe:
             except BaseException as exc:  # re-raised in the caller's thread by score()
                 self._error = exc
 
-        if self._ready is None and self._thread is None:
-            self._thread = threading.Thread(target=run, name="crisis-probe-load", daemon=True)
-            self._thread.start()
+        with self._start:
+            if self._ready is None and self._thread is None:
+                self._thread = threading.Thread(target=run, name="crisis-probe-load",
+                                                daemon=True)
+                self._thread.start()
 
     def score(self, texts: Sequence[str]) -> list[float]:
         """Crisis probability of each text."""

@@ -169,12 +169,10 @@ def crisis_screen() -> str:
     t, targets = m["thresholds"], m["targets"]
 
     def row(what: str, r: dict) -> str:
-        kw, shown, only = r["keywords"], r["resources_shown"], r["resources_only"]
         met = {True: "yes", False: "**no**"}.get(r.get("meets_targets"), "(chooses thresholds)")
-        return (f"| {what} | {r['crisis']} / {r['ordinary']} | {kw['recall']:.2f} / "
-                f"{kw['false_positive_rate']:.0%} | {shown['recall']:.2f} / "
-                f"{shown['false_positive_rate']:.0%} | {only['recall']:.2f} / "
-                f"{only['false_positive_rate']:.0%} | {met} |")
+        cells = [f"{r[k]['recall']:.2f} / {r[k]['false_positive_rate']:.0%}"
+                 for k in ("keywords", "resources_shown", "resources_first", "resources_only")]
+        return f"| {what} | {r['crisis']} / {r['ordinary']} | {' | '.join(cells)} | {met} |"
 
     held = [k for k in m if k.startswith("heldout")]
     return "\n".join([
@@ -188,8 +186,9 @@ def crisis_screen() -> str:
         f"at most {targets['ordinary_resources_only_at_most']:.0%}. Each cell: share of crisis "
         "texts / share of ordinary texts.", "",
         "| texts | crisis / ordinary | keywords alone | resources shown at all (possible or "
-        "likely) | resources only (likely) | meets targets |",
-        "|---|---|---|---|---|---|",
+        "likely) | resources first, then the analysis (possible) | resources only (likely) | "
+        "meets targets |",
+        "|---|---|---|---|---|---|---|",
         row("all of `safety/train`, cross-validated", m["train"]),
         *(row(f"held-out `{name}`", m[name]) for name in held)])
 
@@ -208,14 +207,15 @@ def crisis_startup() -> str:
             f"its first verdict with the probe (importing torch and transformers, then loading "
             f"the 135M encoder); once loaded, a text takes {warm['keywords_then_probe']:.0f} ms "
             f"(keywords alone {warm['keywords']:.2f} ms). The probe file itself loads without "
-            "torch; the encoder is built in a background thread beside the student's loading "
-            "(`Assessor.from_pretrained` and `cbt-infer`), and while the person types in "
-            "interactive `cbt-infer`, so most of its cost overlaps the student's own. In the "
-            "CLI: first answer with the full screen "
+            "torch, and text the keywords put in the likely tier is answered before any model "
+            "loads. Interactive `cbt-infer` (no situation given, on a terminal) loads the probe "
+            "and then the student while the person types. Models load one at a time: two "
+            "concurrent loads in transformers 5.17 left a model's tied head on the meta device. "
+            "In the CLI: first answer with the full screen "
             + (f"{d['cli_first_answer']['wall_s']:.1f} s against "
                f"{d['cli_first_answer_keywords_only']['wall_s']:.1f} s with keywords only "
-               "(transformers, loading included)." if "cli_first_answer_keywords_only" in d
-               else "not measured yet."))
+               "(transformers, loading included, one run each)."
+               if "cli_first_answer_keywords_only" in d else "not measured yet."))
 
 
 def modelfile_crisis() -> str:

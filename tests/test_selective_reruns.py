@@ -149,3 +149,17 @@ def test_a_new_student_base_leaves_the_crisis_screen_and_teacher_alone(locked) -
     out = _runner(repo)("dvc", "repro").stdout
     assert ran(out) == downstream(stages, "base_model"), out
     assert not {"local_model", "crisis_probe", "events", "assessments"} & ran(out)
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("packages/cbt-infer/src/cbt_infer/cli.py", set()),  # no stage runs the CLI
+    ("packages/cbt-infer/src/cbt_infer/safety.py", {"crisis_probe"}),  # off in evaluation
+    ("packages/cbt-infer/src/cbt_infer/assessor.py", {"evaluate"}),
+])
+def test_an_inference_code_change_reruns_only_the_stages_that_run_it(locked, source: str,
+                                                                     expected: set[str]) -> None:
+    repo, stages = locked
+    with (repo / source).open("a") as handle:
+        handle.write("\n# an edit\n")
+    out = _runner(repo)("dvc", "repro").stdout
+    assert ran(out) == (downstream(stages, *expected) if expected else set()), out

@@ -86,6 +86,11 @@ def test_probe_adds_alarms_keywords_miss(trained: dict[str, Path], unseen: list[
     assert metrics["mini"]["resources_shown"]["recall"] == 1.0
     assert metrics["train"]["resources_shown"]["recall"] >= 0.97  # the stage's target
     assert metrics["train"]["resources_only"]["false_positive_rate"] <= 0.05
+    for rows in (metrics["train"], metrics["mini"]):  # the two tiers split "resources shown"
+        assert (rows["resources_first"]["false_alarms"] + rows["resources_only"]["false_alarms"]
+                == rows["resources_shown"]["false_alarms"])
+        assert (rows["resources_first"]["missed"] + rows["resources_only"]["missed"]
+                == rows["crisis"] + rows["resources_shown"]["missed"])
     low, high = probe.thresholds
     assert low <= high and metrics["thresholds"] == {"possible": round(low, 6),
                                                      "likely": round(high, 6)}
@@ -95,8 +100,7 @@ def test_probe_adds_alarms_keywords_miss(trained: dict[str, Path], unseen: list[
 def test_cli_and_api_give_the_same_tier(trained: dict[str, Path], unseen: list[str],
                                         tmp_path: Path) -> None:
     """One screen: the CLI's --json tier is the Python API's for the same text; likely risk
-    needs no student (the --base folder does not exist: its loading, started beside the
-    probe's, fails unseen)."""
+    is answered before any student loads (the --base folder does not exist)."""
     from cbt_infer.safety import CrisisScreen
 
     api = CrisisScreen.load(trained["probe"])

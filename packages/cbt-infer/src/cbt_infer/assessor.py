@@ -72,7 +72,7 @@ class Assessor:
         elif not isinstance(crisis_resources, CrisisResources):
             crisis_resources = CrisisResources.load(crisis_resources)
         crisis_screen = CrisisScreen.load(crisis_probe)  # before the student: fail fast
-        crisis_screen.preload()  # its encoder loads in the background while the student does
+        crisis_screen.build()  # one model at a time: transformers' loading is not thread-safe
         if gguf is not None:
             if adapter is not None:
                 raise UserError("a GGUF model takes its adapter as a LoRA GGUF (lora_gguf= / "

@@ -174,9 +174,9 @@ def _main(argv: list[str]) -> int:
     probe = False if args.no_crisis_probe else args.crisis_probe or True
     interactive = args.situation is None and args.file is None and sys.stdin.isatty()
     pending = None
-    if interactive:  # a missing probe fails before the person types; both load meanwhile
+    if interactive:  # a missing probe fails before the person types; the models load meanwhile
         crisis_screen = CrisisScreen.load(probe)
-        pending = _start_loading(args, resources, crisis_screen)
+        pending = _Background(lambda: _load(args, resources, crisis_screen))
         situation = _ask()
     else:
         situation = _read_situation(args)
@@ -186,16 +186,21 @@ def _main(argv: list[str]) -> int:
     # the resources never wait for (or depend on) a model file.
     keywords = CrisisScreen.load(False)(situation)
     if keywords.crisis:
-        return _print_crisis(args, situation, keywords, resources, "keywords (likely risk)")
-    if pending is None:  # the probe's encoder and the student load side by side
-        crisis_screen = CrisisScreen.load(probe)
-        pending = _start_loading(args, resources, crisis_screen)
-    verdict = crisis_screen(situation)
-    if verdict.crisis:
-        _print_crisis(args, situation, verdict, resources, crisis_screen.active)
-        pending.settle()  # the student is not needed; let its loading end quietly
+        _print_crisis(args, situation, keywords, resources, "keywords (likely risk)")
+        if pending is not None:
+            pending.settle()  # shown at once; then let the loading end quietly before exit
         return 0
-    assessor = pending()
+    if pending is None:
+        crisis_screen = CrisisScreen.load(probe)
+        verdict = crisis_screen(situation)  # the probe first: likely risk needs no student
+        if verdict.crisis:
+            return _print_crisis(args, situation, verdict, resources, crisis_screen.active)
+        assessor = _load(args, resources, crisis_screen)
+    else:  # loaded while the person typed (probe, then student: one model at a time)
+        assessor = pending()
+        verdict = crisis_screen(situation)
+        if verdict.crisis:
+            return _print_crisis(args, situation, verdict, resources, crisis_screen.active)
     if args.stream:
         stream = assessor.stream(situation)
         for chunk in stream:
@@ -225,8 +230,7 @@ def _print_crisis(args: argparse.Namespace, situation: str, verdict, resources,
 
 
 class _Background:
-    """work() in a daemon thread: call it to wait for the result (or its error); settle()
-    waits and drops both."""
+    """work() in a daemon thread; call the object to wait for its result (or its error)."""
 
     def __init__(self, work) -> None:
         import threading
@@ -250,13 +254,6 @@ class _Background:
         if "error" in self._box:
             raise self._box["error"]
         return self._box["value"]
-
-
-def _start_loading(args: argparse.Namespace, resources, crisis_screen) -> _Background:
-    """Load the student in the background and the probe's encoder beside it."""
-    pending = _Background(lambda: _load(args, resources, crisis_screen))
-    crisis_screen.preload()
-    return pending
 
 
 def main() -> None:

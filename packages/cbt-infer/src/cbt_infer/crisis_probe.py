@@ -18,7 +18,6 @@ Training: `cbt-infer crisis-probe` (the `crisis_probe` DVC stage; see probe_cli.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -111,8 +110,9 @@ def probability(features: Any, mean: Any, std: Any, weight: Any, bias: Any) -> A
 
 class CrisisProbe:
     """A trained probe. Loading reads and checks the file only; the encoder (torch and the
-    135M model, the slow part) is built on first use, or in the background after
-    `preload()`, so it can load while the student loads or while the person types."""
+    135M model, the slow part) is built on first use or by `build()`. Never build it while
+    another thread loads a model: transformers' loading is not thread-safe (two concurrent
+    from_pretrained calls left an lm_head untied on the meta device in our tests)."""
 
     def __init__(self, base: Path, layers: Sequence[int], weights: dict[str, list],
                  thresholds: tuple[float, float], path: Path | None = None) -> None:
@@ -120,40 +120,19 @@ class CrisisProbe:
         self.path = path
         self._weights = weights
         self._ready: tuple[Encoder, Any, Any, Any, Any] | None = None
-        self._lock, self._start = threading.Lock(), threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
 
-    def _build(self) -> None:
+    def build(self) -> None:
+        """Import torch and load the encoder now (done on first use otherwise)."""
         import torch
 
-        with self._lock:
-            if self._ready is None:
-                w = {k: torch.tensor(v) for k, v in self._weights.items()}
-                self._ready = (Encoder(self.base, self.layers), w["mean"], w["std"],
-                               w["weight"], w["bias"])
-
-    def preload(self) -> None:
-        """Start building the encoder in a background thread (returns at once)."""
-        def run() -> None:
-            try:
-                self._build()
-            except BaseException as exc:  # re-raised in the caller's thread by score()
-                self._error = exc
-
-        with self._start:
-            if self._ready is None and self._thread is None:
-                self._thread = threading.Thread(target=run, name="crisis-probe-load",
-                                                daemon=True)
-                self._thread.start()
+        if self._ready is None:
+            w = {k: torch.tensor(v) for k, v in self._weights.items()}
+            self._ready = (Encoder(self.base, self.layers), w["mean"], w["std"], w["weight"],
+                           w["bias"])
 
     def score(self, texts: Sequence[str]) -> list[float]:
         """Crisis probability of each text."""
-        if self._thread is not None:
-            self._thread.join()
-            if self._error is not None:
-                raise self._error
-        self._build()
+        self.build()
         assert self._ready is not None
         encoder, *params = self._ready
         return [float(p) for p in probability(encoder(texts), *params)]

@@ -48,7 +48,8 @@ def screen_rates(flags: list[bool], labels: list[int]) -> dict[str, Any]:
 def measure(texts: list[str], labels: list[int], probs: list[float],
             thresholds: tuple[float, float]) -> dict[str, Any]:
     """Rates of keywords alone, the probe alone (at the possible threshold), and the tiered
-    screen: resources shown at all (possible or likely) and resources only (likely)."""
+    screen: resources shown at all (possible or likely), resources first and then the analysis
+    (possible) and resources only (likely)."""
     from cbt_infer.safety import keyword_signals, tier_for
 
     signals = [keyword_signals(t) for t in texts]
@@ -56,6 +57,7 @@ def measure(texts: list[str], labels: list[int], probs: list[float],
     return {"keywords": screen_rates([bool(s) for s in signals], labels),
             "probe": screen_rates([p >= thresholds[0] for p in probs], labels),
             "resources_shown": screen_rates([t != "none" for t in tiers], labels),
+            "resources_first": screen_rates([t == "possible" for t in tiers], labels),
             "resources_only": screen_rates([t == "likely" for t in tiers], labels)}
 
 

@@ -136,10 +136,10 @@ class CrisisScreen:
                 "learned screen off explicitly (--no-crisis-probe; crisis_probe=False)")
         return cls(CrisisProbe.load(path, base), f"keywords, then the learned probe ({path})")
 
-    def preload(self) -> None:
-        """Start loading the probe's encoder in the background (see CrisisProbe.preload)."""
+    def build(self) -> None:
+        """Load the probe's encoder now rather than on the first text."""
         if self.probe is not None:
-            self.probe.preload()
+            self.probe.build()
 
     def __call__(self, text: str) -> Screen:
         if not isinstance(text, str) or not text.strip():

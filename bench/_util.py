@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -48,3 +49,20 @@ def write_results(name: str, results: dict) -> Path:
     print(json.dumps(results, indent=2))
     print(f"wrote {path}")
     return path
+
+
+def student_ggufs(base: str | Path, adapter: str | Path | None) -> tuple[Path, Path, str]:
+    """(f16, q4_k_m, where from): models/gguf when the export stage has run, else an export
+    into $TMPDIR/cbt-bench-gguf (made once, reused by later runs)."""
+    import os
+
+    folder, source = ROOT / "models" / "gguf", "models/gguf (the export stage)"
+    if not (folder / "export.json").is_file():
+        folder = Path(os.environ.get("TMPDIR", "/tmp")) / "cbt-bench-gguf"
+        source = f"cbt-infer export into {folder}"
+        if not (folder / "export.json").is_file():
+            from cbt_infer.export import export
+
+            export(Path(base), Path(adapter) if adapter else None, folder, "q4_k_m")
+    files = json.loads((folder / "export.json").read_text())["files"]
+    return folder / files["f16"], folder / files["q4_k_m"], source

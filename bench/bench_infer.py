@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import timed_subprocess, write_results
+from _util import student_ggufs, timed_subprocess, write_results
 
 PROMPTS = [
     "I failed my driving test again, I'm useless.",
@@ -131,18 +131,6 @@ def child(kind: str, model: str, adapter: str | None) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def ggufs(base: str, adapter: str | None) -> tuple[Path, Path]:
-    folder = ROOT / "models" / "gguf"
-    if not (folder / "export.json").is_file():
-        folder = Path(os.environ.get("TMPDIR", "/tmp")) / "cbt-bench-gguf"
-        if not (folder / "export.json").is_file():
-            from cbt_infer.export import export
-
-            export(Path(base), Path(adapter) if adapter else None, folder, "q4_k_m")
-    files = json.loads((folder / "export.json").read_text())["files"]
-    return folder / files["f16"], folder / files["q4_k_m"]
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--base")
@@ -187,7 +175,7 @@ def main() -> None:
     if extra_missing():
         results["llama"] = f"skipped: extra cbt-infer[llama] not installed ({extra_missing()})"
     else:
-        f16, q4 = ggufs(base, adapter)
+        f16, q4, _ = student_ggufs(base, adapter)
         results["llama_f16"] = child("llama", str(f16), None)
         results["llama_q4_k_m"] = child("llama", str(q4), None)
         results["q4_speedup_vs_transformers"] = round(

@@ -263,8 +263,7 @@ def losses() -> str:
 
 
 def measured() -> str:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from render_measured import measured as table
+    from render_measured import measured as table  # beside this script (sys.path[0])
 
     return table()
 

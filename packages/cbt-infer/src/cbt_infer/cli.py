@@ -192,15 +192,12 @@ def _main(argv: list[str]) -> int:
         return 0
     if pending is None:
         crisis_screen = CrisisScreen.load(probe)
-        verdict = crisis_screen(situation)  # the probe first: likely risk needs no student
-        if verdict.crisis:
-            return _print_crisis(args, situation, verdict, resources, crisis_screen.active)
-        assessor = _load(args, resources, crisis_screen)
-    else:  # loaded while the person typed (probe, then student: one model at a time)
-        assessor = pending()
-        verdict = crisis_screen(situation)
-        if verdict.crisis:
-            return _print_crisis(args, situation, verdict, resources, crisis_screen.active)
+    else:
+        pending.settle()  # one model at a time: the probe scores after the loading ends
+    verdict = crisis_screen(situation)  # likely risk needs no student
+    if verdict.crisis:
+        return _print_crisis(args, situation, verdict, resources, crisis_screen.active)
+    assessor = pending() if pending is not None else _load(args, resources, crisis_screen)
     if args.stream:
         stream = assessor.stream(situation)
         for chunk in stream:

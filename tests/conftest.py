@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # helper modules next 
 from s3server import S3Server, seaweed_s3  # noqa: E402
 
 COPIED = ["dvc.yaml", "params.yaml", "conf", "prompts", "packages", ".dvcignore", "scripts",
-          "safety"]
+          "safety", "data/import"]
 
 
 def _env() -> dict[str, str]:

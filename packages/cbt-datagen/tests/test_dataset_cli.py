@@ -79,7 +79,8 @@ def test_chat_jsonl_loads_with_datasets(tmp_path: Path) -> None:
     assert (ds["train"].num_rows, ds["test"].num_rows) == (30, 10)
     row = ds["test"][0]
     assert [m["role"] for m in row["messages"]] == ["system", "user", "assistant"]
-    assert set(ds["train"].column_names) == {"id", "messages", "emotion", "distortions"}
+    assert set(ds["train"].column_names) == {"id", "messages", "emotion", "distortions",
+                                             "labelled"}
 
 
 def test_records_missing_a_part_are_excluded_and_listed(tmp_path: Path, capsys) -> None:

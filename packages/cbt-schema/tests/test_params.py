@@ -34,7 +34,8 @@ def test_wrong_type_and_literal_name_allowed_values(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=r"seeds\.n: Input should be a valid integer.*'many'"):
         load_params(_write(tmp_path, "seeds:\n  n: many\n"))
     with pytest.raises(UserError, match=r"teacher\.provider: Input should be 'local', "
-                                        r"'anthropic', 'anthropic-batch' or 'openai-compatible'"):
+                                        r"'anthropic', 'anthropic-batch', 'openai-compatible' "
+                                        r"or 'file'"):
         load_params(_write(tmp_path, "teacher:\n  provider: claude\n"))
 
 

@@ -3,6 +3,10 @@
   cbt-datagen events      --params params.yaml ...   # seeds -> first-person triggering events
   cbt-datagen assessments --params params.yaml ...   # events -> worksheet assessments
   cbt-datagen dataset     --params params.yaml ...   # join, dedup, split, chat examples, report
+  cbt-datagen columns PATH                           # a file to import: columns, a mapping
+  cbt-datagen fetch-release --revision REV           # the paper's released data, pinned
+
+With teacher.provider: file, `events` and `assessments` import an existing dataset instead.
 
 Each subcommand lives in its own module under cbt_datagen.commands and is imported only when
 it runs, so `--help` is instant.
@@ -20,6 +24,8 @@ COMMANDS = {
     "events": ("events", "write first-person triggering events from seeds"),
     "assessments": ("assessments", "assess events with the ten-distortion worksheet"),
     "dataset": ("dataset", "join, dedup, split and format chat examples; diversity report"),
+    "columns": ("columns", "show a file's columns and suggest teacher.file.columns"),
+    "fetch-release": ("fetch_release", "download the paper's released data at a revision"),
 }
 
 

@@ -21,6 +21,10 @@ def caveat_for(params: PipelineParams) -> str:
     teacher = f"{params.teacher.model} ({params.teacher.provider})"
     student = (params.base_model.name if params.base_model.source == "hub"
                else "SmolLM2-135M-Instruct")
+    if params.teacher.provider == "file":
+        return (f"{params.profile.capitalize()} profile: student {student}, trained on imported "
+                "assessments and scored against the distortions the parser read from them, "
+                "not a clinician's labels: these figures measure agreement with that data.")
     if params.teacher.provider == "local":
         return (f"{params.profile.capitalize()} profile: the teacher is {teacher} and the "
                 f"student {student}, so these figures show the machinery working, not "

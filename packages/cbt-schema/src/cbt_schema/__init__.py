@@ -3,6 +3,7 @@
 from cbt_schema.distortions import DISTORTIONS, Distortion, DistortionInfo, distortion_from_name
 from cbt_schema.errors import UserError, run_cli
 from cbt_schema.records import (
+    UNKNOWN,
     Assessment,
     AssessmentRecord,
     ChatExample,
@@ -10,6 +11,7 @@ from cbt_schema.records import (
     Event,
     EventDraft,
     Finding,
+    ImportProvenance,
     Provenance,
     QuarantinedReply,
     Seed,
@@ -18,8 +20,9 @@ from cbt_schema.records import (
 from cbt_schema.render import ParseResult, parse_assessment, render_assessment
 
 __all__ = [
-    "DISTORTIONS", "Assessment", "AssessmentRecord", "ChatExample", "ChatMessage", "Distortion",
-    "DistortionInfo", "Event", "EventDraft", "Finding", "ParseResult", "Provenance",
+    "DISTORTIONS", "UNKNOWN", "Assessment", "AssessmentRecord", "ChatExample", "ChatMessage",
+    "Distortion", "DistortionInfo", "Event", "EventDraft", "Finding", "ImportProvenance",
+    "ParseResult", "Provenance",
     "QuarantinedReply", "Seed", "Usage", "UserError", "distortion_from_name", "parse_assessment",
     "render_assessment", "run_cli",
 ]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from cbt_schema.distortions import Distortion
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+UNKNOWN = "unknown"  # a seed field an imported row does not give
 
 
 class Record(BaseModel):
@@ -17,17 +18,19 @@ class Record(BaseModel):
 
 
 class Seed(Record):
-    """A demographic 4-tuple paired with one negative emotion."""
+    """A demographic 4-tuple paired with one negative emotion. An imported row's seed holds
+    what its columns give; a text field it lacks is UNKNOWN and an age it lacks is None."""
 
     id: str
     sex: Text
-    age: int = Field(ge=18, le=120)
+    age: int | None = Field(ge=18, le=120)
     occupation: Text
     relationship_status: Text
     emotion: Text
 
     @staticmethod
-    def make_id(sex: str, age: int, occupation: str, relationship_status: str, emotion: str) -> str:
+    def make_id(sex: str, age: int | None, occupation: str, relationship_status: str,
+                emotion: str) -> str:
         key = "\x1f".join((sex, str(age), occupation, relationship_status, emotion))
         return "seed-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
@@ -53,6 +56,15 @@ class Provenance(Record):
     cost_usd: float = 0.0
 
 
+class ImportProvenance(Record):
+    """Where an imported record came from: the file, its checksum, the row and the mapping."""
+
+    source: str
+    sha256: str
+    row: int = Field(ge=1)  # 1-based data row (a CSV's header is not counted)
+    columns: dict[str, str | list[str]]  # this project's field -> the file's column(s)
+
+
 class EventDraft(Record):
     """What the teacher returns for a seed (bounded, so small models cannot loop forever)."""
 
@@ -68,13 +80,14 @@ class Event(Record):
     id: str
     seed_id: str
     situation: Text
-    reaction: Text
+    reaction: Annotated[str, StringConstraints(strip_whitespace=True)] = ""
     balanced: bool = False  # written on purpose without distorted thinking
-    provenance: Provenance | None = None
+    provenance: Provenance | ImportProvenance | None = None
+    seed: Seed | None = None  # an imported event's own seed (data/seeds.jsonl holds the rest)
 
     @property
     def text(self) -> str:
-        return f"{self.situation} {self.reaction}"
+        return f"{self.situation} {self.reaction}" if self.reaction else self.situation
 
 
 class Finding(Record):
@@ -102,12 +115,23 @@ class Assessment(Record):
 
 
 class AssessmentRecord(Record):
-    """An assessment of one event, as the teacher produced it."""
+    """An assessment of one event, as the teacher produced it or as it was imported.
+
+    An imported one keeps its own text in `verbatim`; `assessment` is what the parser read
+    of it, or None where it read nothing (its distortions are then unknown).
+    """
 
     id: str
     event_id: str
-    assessment: Assessment
-    provenance: Provenance | None = None
+    assessment: Assessment | None
+    verbatim: str | None = None
+    provenance: Provenance | ImportProvenance | None = None
+
+    @model_validator(mode="after")
+    def _has_text(self) -> AssessmentRecord:
+        if self.assessment is None and not self.verbatim:
+            raise ValueError("an assessment record needs a parsed assessment or its verbatim text")
+        return self
 
 
 class QuarantinedReply(Record):
@@ -133,3 +157,4 @@ class ChatExample(Record):
     messages: list[ChatMessage]
     emotion: str | None = None
     distortions: list[Distortion] = Field(default_factory=list)
+    labelled: bool = True  # False: an imported assessment the parser could not read

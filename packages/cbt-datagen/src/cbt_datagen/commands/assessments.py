@@ -34,6 +34,10 @@ def main(argv: list[str]) -> int:
     from cbt_schema.params import load_params
 
     params = load_params(args.params)
+    if params.teacher.provider == "file":
+        from cbt_datagen.importing.stages import import_assessments
+
+        return import_assessments(args, params)
     events = read_jsonl(args.events, Event)
     if not events:
         raise UserError(f"{args.events}: no events in the file")

@@ -57,11 +57,14 @@ def main(argv: list[str]) -> int:
     system = load_system_prompt(cfg.system_prompt)
     tokenizer = cfg.tokenizer if args.tokenizer is None else args.tokenizer
 
-    joined = join(read_records(args.seeds, Seed), read_records(args.events, Event),
+    # imported events carry their own seeds, so the seeds file may be empty
+    joined = join(read_records(args.seeds, Seed, allow_empty=True),
+                  read_records(args.events, Event),
                   read_records(args.assessments, AssessmentRecord),
                   seeds_path=args.seeds, events_path=args.events,
                   assessments_path=args.assessments,
-                  max_excluded_fraction=cfg.max_excluded_fraction)
+                  max_excluded_fraction=cfg.max_excluded_fraction,
+                  require_read=cfg.target == "rendered")
     if joined.excluded:
         reasons = ", ".join(f"{k}: {v}" for k, v in joined.excluded_by_reason.items())
         _log(f"excluded {len(joined.excluded)} records ({reasons}); listed in "
@@ -74,20 +77,30 @@ def main(argv: list[str]) -> int:
     kept, groups, dropped = dedup.resolve(cfg.near_duplicates)
     test_n = resolve_test_count(cfg.test_size, len(kept), source=args.params,
                                 records_from=args.events)
+    unread = [i for i in kept if not samples[i].read]  # verbatim imports: train only
     split = stratified_group_split(groups, [s.stratum for s in samples],
-                                   [s.id for s in samples], test_n, params.base.seed)
+                                   [s.id for s in samples], test_n, params.base.seed,
+                                   train_only=unread)
+    if unread:
+        _log(f"{len(unread)} imported assessments the parser could not read train with their "
+             f"own text and stay out of the test split (they carry no labels to score)")
+    if not split.test and len(unread) == len(kept):
+        raise UserError(f"{args.assessments}: the parser read none of the imported assessments, "
+                        "so no test example could be scored; see metrics/datagen.json "
+                        "(assessments.parse.problems)")
     if not split.test or not split.train:
         raise UserError(f"{args.params}: dataset.test_size: near-duplicate clusters of "
                         f"{args.events} are too large to split {len(kept)} records into "
                         f"{test_n} test records")
 
-    examples = {i: to_chat(samples[i], system) for i in kept}
+    verbatim = cfg.target == "verbatim"
+    examples = {i: to_chat(samples[i], system, verbatim) for i in kept}
     tokens = count_tokens([examples[i] for i in kept], tokenizer, source=args.params)
     token_of = dict(zip(kept, tokens.counts, strict=True)) if tokens.counts else None
     max_length = params.train.max_length
     report = build_report(samples, split.train, split.test,
                           [token_of.get(i, 0) for i in range(len(samples))] if token_of
-                          else None, max_length)
+                          else None, max_length, verbatim)
 
     side = {i: "train" for i in split.train} | {i: "test" for i in split.test}
     across = sum(1 for a, b, _ in dedup.pairs if a in side and b in side and side[a] != side[b])
@@ -103,7 +116,9 @@ def main(argv: list[str]) -> int:
             "lsh_miss_probability_at_threshold": round(
                 dedup.miss_probability(cfg.near_duplicate_threshold), 4),
             "dropped": len(dropped), "kept": len(kept)},
+        "target": cfg.target,
         "split": {"train": len(split.train), "test": len(split.test), "test_target": test_n,
+                  "train_only_unlabelled": len(unread),
                   "test_fraction": round(len(split.test) / len(kept), 4),
                   "emotions": len({samples[i].emotion for i in kept}),
                   "emotions_in_test": len({samples[i].emotion for i in split.test}),

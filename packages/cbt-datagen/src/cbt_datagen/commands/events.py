@@ -24,6 +24,10 @@ def main(argv: list[str]) -> int:
     from cbt_schema.params import load_params
 
     params = load_params(args.params)
+    if params.teacher.provider == "file":
+        from cbt_datagen.importing.stages import import_events
+
+        return import_events(args, params)
     seeds = read_jsonl(args.seeds, Seed)
     if not seeds:
         raise UserError(f"{args.seeds}: no seeds in the file")

@@ -1,5 +1,5 @@
-"""Chat examples for the student: system prompt, the event as the user turn, the rendered
-assessment as the assistant turn."""
+"""Chat examples for the student: system prompt, the event as the user turn, the assessment
+as the assistant turn (rendered in this project's format, or an import's own text)."""
 
 from __future__ import annotations
 
@@ -19,14 +19,24 @@ def load_system_prompt(path: str | Path) -> str:
     return text
 
 
-def to_chat(sample: Sample, system: str) -> ChatExample:
+def target_text(sample: Sample, verbatim: bool) -> str:
+    """The assistant turn: an imported assessment's own text when `verbatim` (dataset.target),
+    else the assessment rendered in this project's format."""
+    record = sample.record
+    if (verbatim and record.verbatim) or record.assessment is None:
+        assert record.verbatim is not None  # AssessmentRecord holds one or the other
+        return record.verbatim
+    return render_assessment(record.assessment)
+
+
+def to_chat(sample: Sample, system: str, verbatim: bool = False) -> ChatExample:
     """One validation call per example (nested dicts are validated in pydantic-core)."""
-    assessment = sample.record.assessment
     return ChatExample.model_validate({
         "id": sample.event.id,
         "messages": [{"role": "system", "content": system},
                      {"role": "user", "content": sample.event.text},
-                     {"role": "assistant", "content": render_assessment(assessment)}],
+                     {"role": "assistant", "content": target_text(sample, verbatim)}],
         "emotion": sample.emotion,
-        "distortions": list(dict.fromkeys(f.distortion for f in assessment.findings)),
+        "distortions": list(dict.fromkeys(f.distortion for f in sample.findings)),
+        "labelled": sample.read,
     })

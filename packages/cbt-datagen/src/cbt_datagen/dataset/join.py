@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from cbt_schema import AssessmentRecord, Event, Seed, UserError
+from cbt_schema import AssessmentRecord, Event, Finding, Seed, UserError
 from cbt_schema.jsonl import iter_jsonl
 
 M = TypeVar("M", bound=BaseModel)
@@ -32,10 +32,20 @@ class Sample:
         return self.seed.emotion
 
     @property
+    def read(self) -> bool:
+        """Whether its distortions are known (an imported text the parser read, or any
+        generated assessment)."""
+        return self.record.assessment is not None
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.record.assessment.findings if self.record.assessment else []
+
+    @property
     def stratum(self) -> str:
         """What the split stratifies on: the emotion, or "(no distortion)" for an assessment
         with no findings, so the test split holds negatives whenever the data has them."""
-        return self.seed.emotion if self.record.assessment.findings else "(no distortion)"
+        return self.seed.emotion if self.findings else "(no distortion)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +72,11 @@ class JoinResult:
         return dict(sorted(Counter(e.reason for e in self.excluded).items()))
 
 
-def read_records(path: str | Path, model: type[M]) -> list[M]:
-    """All records of a JSONL file; an empty file or a repeated id is a UserError."""
+def read_records(path: str | Path, model: type[M], allow_empty: bool = False) -> list[M]:
+    """All records of a JSONL file; an empty file (unless allowed) or a repeated id is a
+    UserError."""
     records = list(iter_jsonl(path, model))
-    if not records:
+    if not records and not allow_empty:
         raise UserError(f"{path}: no records (the file is empty)")
     seen: set[str] = set()
     for number, record in enumerate(records, 1):
@@ -78,10 +89,13 @@ def read_records(path: str | Path, model: type[M]) -> list[M]:
 
 def join(seeds: list[Seed], events: list[Event], records: list[AssessmentRecord], *,
          seeds_path: str, events_path: str, assessments_path: str,
-         max_excluded_fraction: float = 1.0) -> JoinResult:
+         max_excluded_fraction: float = 1.0, require_read: bool = False) -> JoinResult:
     """Join in event order. Events without a seed or an assessment, assessments of unknown
-    events and second assessments of one event are excluded and listed; nothing is dropped
-    silently. No joined record at all, or too many events left out, is a UserError."""
+    events and second assessments of one event are excluded and listed; so, with
+    `require_read`, is an imported assessment the parser could not read. Nothing is dropped
+    silently. No joined record at all, or too many events left out, is a UserError.
+
+    An imported event carries its own seed; a generated one names a seed in `seeds`."""
     seed_by_id = {s.id: s for s in seeds}
     event_ids = {e.id for e in events}
     excluded: list[Exclusion] = []
@@ -101,7 +115,7 @@ def join(seeds: list[Seed], events: list[Event], records: list[AssessmentRecord]
     used_seeds: set[str] = set()
     events_out = 0
     for event in events:
-        seed = seed_by_id.get(event.seed_id)
+        seed = event.seed or seed_by_id.get(event.seed_id)
         rec = by_event.get(event.id)
         if seed is None:
             events_out += 1
@@ -111,13 +125,20 @@ def join(seeds: list[Seed], events: list[Event], records: list[AssessmentRecord]
             events_out += 1
             excluded.append(Exclusion(event.id, events_path, "event_without_assessment",
                                       f"no assessment in {assessments_path}"))
+        elif require_read and rec.assessment is None:
+            events_out += 1
+            excluded.append(Exclusion(rec.id, assessments_path, "assessment_unread",
+                                      "the parser could not read this imported assessment; "
+                                      "dataset.target: verbatim trains on its own text"))
         else:
             used_seeds.add(seed.id)
             samples.append(Sample(seed, event, rec))
 
     counts = {"seeds": len(seeds), "events": len(events), "assessments": len(records),
               "joined": len(samples), "excluded": len(excluded),
-              "seeds_without_event": len(seed_by_id.keys() - {e.seed_id for e in events})}
+              "imported_events": sum(e.seed is not None for e in events),
+              "seeds_without_event": len(seed_by_id.keys() - {e.seed_id for e in events
+                                                              if e.seed is None})}
     result = JoinResult(samples, excluded, counts)
     if not samples:
         reasons = ", ".join(f"{k}: {v}" for k, v in result.excluded_by_reason.items())

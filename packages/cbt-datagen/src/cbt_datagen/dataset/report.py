@@ -11,14 +11,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cbt_datagen.dataset.chat import target_text
 from cbt_datagen.dataset.join import Sample
-from cbt_schema import Distortion, render_assessment
+from cbt_schema import UNKNOWN, Distortion
 
 AGE_BANDS = ((18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200))
 HISTOGRAM_BINS = 12  # about this many bins per length histogram
 
 
-def age_band(age: int) -> str:
+def age_band(age: int | None) -> str:
+    if age is None:
+        return UNKNOWN
     for lo, hi in AGE_BANDS:
         if lo <= age <= hi:
             return f"{lo}+" if hi >= 200 else f"{lo}-{hi}"
@@ -63,14 +66,15 @@ def _histogram(values: Sequence[int], unit: str, column: str) -> list[dict]:
 
 
 def build_report(samples: Sequence[Sample], train: Sequence[int], test: Sequence[int],
-                 tokens: list[int] | None, max_length: int) -> Report:
-    """Distributions over the final dataset (after exclusions and dedup), both splits."""
+                 tokens: list[int] | None, max_length: int, verbatim: bool = False) -> Report:
+    """Distributions over the final dataset (after exclusions and dedup), both splits; the
+    distortion figures over the labelled records (an unread import has no labels)."""
     split_of = {i: "train" for i in train} | {i: "test" for i in test}
     order = [i for i in range(len(samples)) if i in split_of]
     ev_words = [_words(samples[i].event.text) for i in order]
-    as_words = [_words(render_assessment(samples[i].record.assessment)) for i in order]
+    as_words = [_words(target_text(samples[i], verbatim)) for i in order]
     seeds = [samples[i].seed for i in order]
-    findings = [samples[i].record.assessment.findings for i in order]
+    findings = [samples[i].findings for i in order if samples[i].read]
     rank = {d: k for k, d in enumerate(Distortion)}
     labels = [sorted({f.distortion for f in fs}, key=rank.__getitem__) for fs in findings]
 
@@ -111,13 +115,14 @@ def build_report(samples: Sequence[Sample], train: Sequence[int], test: Sequence
     if tokens is not None:
         tables["tokens"] = _histogram([tokens[i] for i in order], "tokens", "examples")
 
-    n = len(order)
+    n = max(1, len(findings))  # the labelled records
     metrics = {
+        "labelled": len(findings), "unlabelled": len(order) - len(findings),
         "emotions": len(emotion), "emotion_evenness": _entropy(emotion),
         "emotion_min_count": min(emotion.values()), "emotion_max_count": max(emotion.values()),
         "sexes": len({s.sex for s in seeds}), "occupations": len({s.occupation for s in seeds}),
         "relationship_statuses": len({s.relationship_status for s in seeds}),
-        "age": _summary([s.age for s in seeds]),
+        "age": _summary([s.age for s in seeds if s.age is not None]),
         "event_words": _summary(ev_words), "assessment_words": _summary(as_words),
         "findings_per_assessment": _summary([len(fs) for fs in findings]),
         "no_findings_fraction": round(per_assessment[0] / n, 4),

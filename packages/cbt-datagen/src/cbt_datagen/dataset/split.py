@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from cbt_schema import UserError
@@ -51,16 +51,20 @@ def _quotas(sizes: dict[str, int], total: int, rng: random.Random) -> dict[str, 
 
 
 def stratified_group_split(groups: Sequence[Sequence[int]], strata: Sequence[str],
-                           ids: Sequence[str], test_n: int, seed: int) -> Split:
+                           ids: Sequence[str], test_n: int, seed: int,
+                           train_only: Collection[int] = ()) -> Split:
     """groups: record indices (each record in one group); strata[i], ids[i] per record.
 
     A group belongs to the stratum of its record with the smallest id. Within each stratum,
     groups are taken in seeded order while they fit that stratum's quota; any shortfall is
-    then filled from the remaining groups of all strata.
+    then filled from the remaining groups of all strata. A group holding a `train_only`
+    record (one without labels to score) stays in train.
     """
     rng = random.Random(seed)
     by_stratum: dict[str, list[Sequence[int]]] = defaultdict(list)
-    for g in sorted(groups, key=lambda g: min(ids[i] for i in g)):
+    held = set(train_only)
+    eligible = [g for g in groups if not held.intersection(g)]
+    for g in sorted(eligible, key=lambda g: min(ids[i] for i in g)):
         by_stratum[strata[min(g, key=ids.__getitem__)]].append(g)
     sizes = {k: sum(len(g) for g in v) for k, v in by_stratum.items()}
     quotas = _quotas(sizes, test_n, rng)

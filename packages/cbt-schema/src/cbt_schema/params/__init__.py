@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import Field, ValidationError, field_validator
@@ -15,6 +15,8 @@ from cbt_schema.params.infer import EvalParams, ExportParams
 from cbt_schema.params.seeds import BaseParams, SeedsParams
 from cbt_schema.params.teacher import (
     GenerationStageParams,
+    ImportColumns,
+    ImportParams,
     LongPromptPrice,
     Price,
     TeacherParams,
@@ -23,15 +25,16 @@ from cbt_schema.params.train import BaseModelParams, LoraParams, TrainParams
 
 __all__ = [
     "BaseModelParams", "BaseParams", "DatasetParams", "EvalParams", "ExportParams",
-    "GenerationStageParams", "LongPromptPrice", "LoraParams", "Params", "PipelineParams",
-    "Price", "SeedsParams", "TeacherParams", "TrainParams", "load_params",
+    "GenerationStageParams", "ImportColumns", "ImportParams", "LongPromptPrice", "LoraParams",
+    "Params", "PipelineParams", "Price", "SeedsParams", "TeacherParams", "TrainParams",
+    "load_params",
 ]
 
 
 class PipelineParams(Params):
     """The whole params.yaml. Every section is validated before any stage does work."""
 
-    profile: Literal["local", "paper"] = "local"
+    profile: Literal["local", "paper", "paper-release"] = "local"
     base: BaseParams = BaseParams()
     seeds: SeedsParams = SeedsParams()
     teacher: TeacherParams = TeacherParams()
@@ -63,6 +66,8 @@ def _allowed_keys(model: type[Params], loc: tuple) -> list[str]:
     for part in loc[:-1]:
         field = model.model_fields.get(str(part))
         annotation = getattr(field, "annotation", None)
+        annotation = next((a for a in get_args(annotation) if isinstance(a, type)
+                           and issubclass(a, Params)), annotation)  # X | None -> X
         if not (isinstance(annotation, type) and issubclass(annotation, Params)):
             return []
         model = annotation

@@ -25,6 +25,11 @@ class DatasetParams(Params):
         0.5, ge=0, le=1, description="Fail when more than this fraction of events lacks a "
         "seed or an assessment."
     )
+    target: Literal["rendered", "verbatim"] = Field(
+        "rendered", description="The student's target. rendered: each assessment written in "
+        "this project's format (an imported one the parser could not read is left out); "
+        "verbatim: an imported assessment's own text (generated ones are rendered)."
+    )
     system_prompt: str = "prompts/system.txt"
     tokenizer: str | None = Field(
         "models/base", description="The student's tokenizer (a folder, or a hub id already in "

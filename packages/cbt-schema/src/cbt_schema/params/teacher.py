@@ -4,7 +4,42 @@ from pydantic import Field, model_validator
 
 from cbt_schema.params._base import Params
 
-Provider = Literal["local", "anthropic", "anthropic-batch", "openai-compatible"]
+Provider = Literal["local", "anthropic", "anthropic-batch", "openai-compatible", "file"]
+ImportFormat = Literal["auto", "csv", "jsonl", "parquet", "datasets"]
+Columns = str | list[str]
+
+
+class ImportColumns(Params):
+    """Which column of the file holds each field. A name may be dotted to reach into nested
+    values (`messages.1.content`); a list of names is joined with a blank line."""
+
+    situation: Columns = Field(description="the person's account: the user turn")
+    assessment: Columns = Field(description="the assessment of it: the assistant turn")
+    reaction: Columns | None = None
+    id: Columns | None = None
+    emotion: Columns | None = None
+    sex: Columns | None = None
+    age: Columns | None = None
+    occupation: Columns | None = None
+    relationship_status: Columns | None = None
+
+    def mapping(self) -> dict[str, Columns]:
+        """field -> column(s), for the fields the file gives."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class ImportParams(Params):
+    """teacher.provider: file. Existing (situation, assessment) pairs stand in for the
+    teacher: a CSV, JSONL or Parquet file or a folder saved by `datasets`."""
+
+    path: str = Field(description="the file or folder; under data/import/ DVC tracks it")
+    format: ImportFormat = Field("auto", description="auto: from the extension (a folder is "
+                                 "a saved `datasets` dataset)")
+    split: str | None = Field(None, description="a saved DatasetDict's split (default: its "
+                              "only split, or train)")
+    columns: ImportColumns
+    max_chars: int = Field(8000, ge=100, description="a longer field sends its row to the "
+                           "quarantine")
 Effort = Literal["low", "medium", "high", "xhigh", "max"]
 
 
@@ -54,9 +89,17 @@ class TeacherParams(Params):
     max_quarantined_fraction: float = Field(
         0.5, ge=0, le=1, description="Exit non-zero when more replies than this are quarantined."
     )
+    file: ImportParams | None = Field(None, description="provider file: what to import")
     prices: dict[str, Price] = Field(
         default_factory=dict, description="Overrides of, or additions to, the model table "
         "(cbt_datagen/models.yaml): dollars per million tokens by model id.")
+
+    @model_validator(mode="after")
+    def _file_needs_import(self) -> "TeacherParams":
+        if self.provider == "file" and self.file is None:
+            raise ValueError("provider file needs teacher.file: its path and columns "
+                             "(situation and assessment at least)")
+        return self
 
     @model_validator(mode="after")
     def _effort_allows_disabled_thinking(self) -> "TeacherParams":

@@ -1,0 +1,1 @@
+"""teacher.provider: file: existing (situation, assessment) pairs stand in for the teacher."""

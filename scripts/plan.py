@@ -82,6 +82,9 @@ def teacher_plan(params: PipelineParams, root: Path) -> dict:
 
     os.chdir(root)  # prompt paths in params are relative to the repo
     teacher = params.teacher
+    if teacher.provider == "file":
+        assert teacher.file is not None
+        return {"provider": "file", "model": teacher.model, "source": teacher.file.path}
     info = lookup(teacher.model)
     per = info.chars_per_token if info else CHARS_PER_TOKEN
     seeds = sample_seeds(params.seeds, params.base.seed)
@@ -233,11 +236,19 @@ def plan(profile: str, overrides: list[str], tokens_per_s: float | None,
 
 
 def show(p: dict) -> None:
-    te, tr = p["teacher"], p["train"]
     print(f"profile {p['profile']}: dry run, nothing sent, nothing spent")
     print(f"  run it with: {p['command']}")
     print(f"  stages that would rerun: {', '.join(p['stages_rerun']) or 'none'} "
           f"({len(p['changed_params'])} params differ from params.yaml)")
+    if p["teacher"]["provider"] == "file":
+        print(f"teacher: none; pairs imported from {p['teacher']['source']} (no requests, $0)")
+    else:
+        show_teacher(p)
+    show_train(p)
+
+
+def show_teacher(p: dict) -> None:
+    te = p["teacher"]
     life = te["lifecycle"]
     status = (f"{life['status']}, released {life['released'] or '?'}; model table checked "
               f"{life['table_checked']}") if life else "not in the model table"
@@ -263,6 +274,10 @@ def show(p: dict) -> None:
     if p["api_key"]:
         state = "set" if p["api_key"]["set"] else "NOT set (needed for the real run)"
         print(f"  {p['api_key']['name']}: {state}")
+
+
+def show_train(p: dict) -> None:
+    tr = p["train"]
     print(f"seeds: N={p['seeds']}; split {tr['n_train']} train / {tr['n_test']} test")
     lora = tr["lora"]
     print(f"student: {tr['base_model']} ({tr['backend']}, 4-bit {tr['load_in_4bit']}), LoRA "

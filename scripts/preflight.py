@@ -63,6 +63,25 @@ def teacher_model(params: PipelineParams) -> Check:
                  f"${price.output:g} per million input / output tokens")
 
 
+def import_source(params: PipelineParams) -> Check:
+    """teacher.provider file: the file is there, in its format, with the mapped columns."""
+    from cbt_datagen.importing.rows import check_columns, open_import
+    from cbt_datagen.importing.source import iter_rows
+
+    spec = params.teacher.file
+    assert spec is not None
+    try:
+        imp = open_import(spec)
+        first = next(iter_rows(imp.path, imp.format, spec.split), None)
+        if first is None:
+            raise UserError(f"{imp.path}: no rows")
+        check_columns(imp.path, first[1], imp.columns)
+    except UserError as exc:
+        return Check(False, "teacher.file", str(exc))
+    return Check(True, "teacher.file", f"{imp.path} ({imp.format}, sha256 {imp.sha256[:12]}) "
+                 "has the mapped columns")
+
+
 def _reachable(url: str) -> str | None:
     """None if a GET of url answers (any status), else why not."""
     import urllib.request
@@ -141,7 +160,8 @@ def stage_inputs(root: Path) -> Check:
 
 
 def run_checks(params: PipelineParams, root: Path) -> list[Check]:
-    checks = [*credentials(params), teacher_model(params),
+    checks = [*credentials(params), import_source(params) if params.teacher.provider == "file"
+              else teacher_model(params),
               base_model("local_model", params.local_model, root),
               base_model("base_model", params.base_model, root)]
     if (needs := gpu(params, root)) is not None:

@@ -113,8 +113,8 @@ def test_local_profile_costs_nothing_and_reruns_nothing() -> None:
 def test_bad_profile_or_override_is_one_line_exit_2() -> None:
     proc = _plan("--profile", "nope")
     assert proc.returncode == 2
-    assert "plan: error: conf/profile/nope.yaml: no such profile (known: local, paper)" \
-        in proc.stderr
+    assert ("plan: error: conf/profile/nope.yaml: no such profile (known: local, paper, "
+            "paper-release)") in proc.stderr
     proc = _plan("--profile", "paper", "seeds.n=0")
     assert proc.returncode == 2
     assert "plan: error: conf/profile/paper.yaml with overrides: seeds.n:" in proc.stderr
@@ -151,3 +151,21 @@ def test_committed_plan_matches_the_code(paper) -> None:
     assert committed["teacher"] == plan["teacher"] and committed["train"] == plan["train"], \
         "rerun: uv run python scripts/plan.py --profile paper --json " \
         "bench/results/plan_paper.json && uv run python scripts/render_readme.py"
+
+
+def test_paper_release_costs_nothing_and_checks_the_file(tmp_path) -> None:
+    proc = _plan("--profile", "paper-release", "--check")
+    assert proc.returncode == 1
+    assert "teacher: none; pairs imported from data/import/paper-release/assessments.csv " \
+        "(no requests, $0)" in proc.stdout
+    assert "[FAIL] teacher.file: data/import/paper-release/assessments.csv: file not found" \
+        in proc.stdout
+    assert "ANTHROPIC_API_KEY" not in proc.stdout
+    (tmp_path / "r.csv").write_text("Scenario,Analysis\nI lost my keys.,You sound upset.\n")
+    proc = _plan("--profile", "paper-release", "--check", f"teacher.file.path={tmp_path}/r.csv")
+    assert "[FAIL] teacher.file: " in proc.stdout and "no column 'situation' in the file " \
+        "(columns: Scenario, Analysis)" in proc.stdout
+    proc = _plan("--profile", "paper-release", "--check", f"teacher.file.path={tmp_path}/r.csv",
+                 "teacher.file.columns.situation=Scenario",
+                 "teacher.file.columns.assessment=Analysis")
+    assert f"[ok] teacher.file: {tmp_path}/r.csv (csv, sha256 " in proc.stdout

@@ -183,16 +183,19 @@ def train_plan(params: PipelineParams, tokens_per_s: float | None) -> dict:
                        for ex in examples)
     per_example = min(per_example, params.train.max_length)
     t = params.train
-    steps_per_epoch = math.ceil(n_train / (t.batch_size * t.grad_accum))
+    global_batch = t.batch_size * t.grad_accum * t.processes  # one optimizer step
+    steps_per_epoch = math.ceil(n_train / global_batch)
     steps = int(steps_per_epoch * t.epochs) if t.max_steps <= 0 else t.max_steps
-    total_tokens = int(steps * t.batch_size * t.grad_accum * per_example)
+    total_tokens = int(steps * global_batch * per_example)
     device = "GPU" if t.backend == "unsloth" or t.load_in_4bit else "CPU"
     rate = tokens_per_s or ASSUMED_TOKENS_PER_S[device]
-    hours = total_tokens / rate / 3600
+    hours = total_tokens / (rate * t.processes) / 3600  # assumes ideal scaling
     return {"base_model": t.base_model, "backend": t.backend, "device": device,
             "load_in_4bit": t.load_in_4bit,
             "lora": t.lora.model_dump(), "epochs": t.epochs, "batch_size": t.batch_size,
-            "grad_accum": t.grad_accum, "learning_rate": t.learning_rate, "optim": t.optim,
+            "grad_accum": t.grad_accum, "distributed": t.distributed, "processes": t.processes,
+            "global_batch": global_batch, "warmup_steps": t.warmup_steps,
+            "learning_rate": t.learning_rate, "optim": t.optim,
             "max_length": t.max_length, "n_train": n_train, "n_test": n_test,
             "tokens_per_example": round(per_example), "steps": steps,
             "train_tokens": total_tokens, "tokens_per_s": rate,
@@ -282,11 +285,15 @@ def show_train(p: dict) -> None:
     lora = tr["lora"]
     print(f"student: {tr['base_model']} ({tr['backend']}, 4-bit {tr['load_in_4bit']}), LoRA "
           f"r={lora['r']} alpha={lora['alpha']} on {','.join(lora['target_modules'])}")
-    print(f"  training: {tr['epochs']:g} epochs x {tr['n_train']} examples, batch "
-          f"{tr['batch_size']} x accumulation {tr['grad_accum']} = {tr['steps']} steps, "
-          f"~{tr['tokens_per_example']} tokens/example, ~{tr['train_tokens']:,} tokens")
+    procs = (f" x {tr['processes']} processes ({tr['distributed']})" if tr["processes"] > 1
+             else "")
+    print(f"  training: {tr['epochs']:g} epochs x {tr['n_train']} examples, global batch "
+          f"{tr['batch_size']} x accumulation {tr['grad_accum']}{procs} = {tr['global_batch']}: "
+          f"{tr['steps']} steps ({tr['warmup_steps']} warm-up), ~{tr['tokens_per_example']} "
+          f"tokens/example, ~{tr['train_tokens']:,} tokens")
+    per = " per process, ideal scaling" if tr["processes"] > 1 else ""
     print(f"  estimated training time: {tr['hours']:.2f} {tr['device']} hours at "
-          f"{tr['tokens_per_s']:,.0f} tokens/s ({tr['tokens_per_s_source']}; "
+          f"{tr['tokens_per_s']:,.0f} tokens/s{per} ({tr['tokens_per_s_source']}; "
           f"--tokens-per-s to change)")
 
 

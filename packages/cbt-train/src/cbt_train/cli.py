@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from cbt_schema.errors import run_cli
@@ -37,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="checkpoint folder; a rerun resumes from the last one")
     train.add_argument("--no-resume", action="store_true", help="ignore existing checkpoints")
     train.add_argument("--max-steps", type=int, help="override train.max_steps")
+    train.add_argument("--allow-world-size-change", action="store_true",
+                       help="resume checkpoints written by another number of processes")
 
     merge = sub.add_parser("merge", help="merge an adapter into its base model")
     merge.add_argument("--adapter", default="models/adapter")
@@ -59,6 +62,7 @@ def _main(argv: list[str]) -> int:
               f"to {out}; its weights load by id at train time")
         return 0
     if args.command == "train":
+        from cbt_train.distributed import is_main
         from cbt_train.train import TrainPaths, run_training
 
         params = load_params(args.params)
@@ -68,8 +72,17 @@ def _main(argv: list[str]) -> int:
         paths = TrainPaths(train=Path(args.train), test=Path(args.test), out=Path(args.out),
                            metrics=Path(args.metrics), live=Path(args.live),
                            checkpoints=Path(args.checkpoints))
-        metrics = run_training(section, params.base.seed, paths, resume=not args.no_resume)
-        print(json.dumps(metrics))
+        resume, allow = not args.no_resume, args.allow_world_size_change
+        if section.distributed != "none" and "LOCAL_RANK" not in os.environ:
+            from cbt_train.distributed import relaunch
+            from cbt_train.train import prepare_launch
+
+            prepare_launch(section, params.base.seed, paths, resume, allow)
+            return relaunch(section, argv) or 0
+        metrics = run_training(section, params.base.seed, paths, resume=resume,
+                               allow_world_change=allow)
+        if is_main():
+            print(json.dumps(metrics))
         return 0
     from cbt_train.merge import merge_adapter
 
@@ -80,3 +93,7 @@ def _main(argv: list[str]) -> int:
 
 def main() -> None:
     raise SystemExit(run_cli("cbt-train", _main))
+
+
+if __name__ == "__main__":  # the launched processes run `python -m cbt_train.cli train ...`
+    main()

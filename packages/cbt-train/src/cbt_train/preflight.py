@@ -77,15 +77,18 @@ def check_targets(targets: list[str], available: list[str]) -> None:
                         f"(its linear layers: {', '.join(available)}; or use [all-linear])")
 
 
-def check_settings(params: TrainParams, config, backend: str, n_train: int) -> None:
+def check_settings(params: TrainParams, config, backend: str, n_train: int,
+                   world: int = 1) -> None:
     """Batch, length, optimizer, scheduler and device settings that cannot work."""
     from transformers.trainer_utils import SchedulerType
     from transformers.training_args import OptimizerNames
 
-    effective = params.batch_size * params.grad_accum
+    effective = params.batch_size * params.grad_accum * world
     if effective > n_train:
-        raise UserError(f"train.batch_size x train.grad_accum = {effective} is more than the "
-                        f"{n_train} training examples: not one full optimizer step per epoch")
+        times = f" x {world} processes" if world > 1 else ""
+        raise UserError(f"train.batch_size x train.grad_accum{times} = {effective} is more "
+                        f"than the {n_train} training examples: not one full optimizer step "
+                        "per epoch")
     limit = getattr(config, "max_position_embeddings", None)
     if limit and params.max_length > limit:
         raise UserError(f"train.max_length: {params.max_length} is more than the model's "

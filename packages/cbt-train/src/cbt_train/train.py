@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import resource
 import shutil
 import sys
@@ -18,6 +19,12 @@ from pathlib import Path
 from cbt_schema.errors import UserError
 from cbt_schema.jsonl import write_json
 from cbt_schema.params import TrainParams
+from cbt_train.checkpoints import (
+    checkpoint_tokens,
+    find_checkpoint,
+    prepare_checkpoints,
+    trim_live,
+)
 
 
 @dataclass
@@ -55,43 +62,24 @@ def training_template(tokenizer, base: str) -> str:
 
 def fingerprint(params: TrainParams, seed: int, backend: str, data: list[str],
                 base: str) -> str:
-    """What a checkpoint must match to be resumed: params, seed, backend, data and base."""
+    """What a checkpoint must match to be resumed: params, seed, backend, data and base (the
+    number of processes is checked on its own, so that a change is refused, not restarted)."""
     from cbt_train.base_model import read_manifest
 
-    blob = json.dumps({"params": params.model_dump(mode="json"), "seed": seed,
+    kept = params.model_dump(mode="json", exclude={"distributed", "processes"})
+    blob = json.dumps({"params": kept, "seed": seed,
                        "backend": backend, "data": data, "base": base,
                        "base_manifest": read_manifest(base) if Path(base).is_dir() else {}},
                       sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _resume_point(checkpoints: Path, print_key: str, resume: bool) -> Path | None:
-    """The last checkpoint when it belongs to this exact run, else None (and a clean folder)."""
-    stamp = checkpoints / "fingerprint.txt"
-    found = sorted(checkpoints.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-    if resume and found and stamp.is_file() and stamp.read_text() == print_key:
-        return found[-1]
-    if found:
-        why = "--no-resume" if not resume else "params, data or base model changed"
-        print(f"train: not resuming from {checkpoints} ({why}); starting over", file=sys.stderr)
-    shutil.rmtree(checkpoints, ignore_errors=True)
-    checkpoints.mkdir(parents=True)
-    stamp.write_text(print_key)
-    return None
-
-
-def _trim_live(folder: Path, step: int) -> None:
-    """Drop dvclive rows logged after the checkpoint a run resumes from."""
-    for tsv in (folder / "plots" / "metrics").rglob("*.tsv"):
-        lines = tsv.read_text().splitlines()
-        keep = lines[:1] + [ln for ln in lines[1:] if int(ln.split("\t")[0]) <= step]
-        tsv.write_text("\n".join(keep) + "\n")
-
-
 def sft_kwargs(params: TrainParams, seed: int, output_dir: Path) -> dict:
     """SFTConfig settings shared by both backends (trl 1.x names)."""
     per_epoch = "epoch" if params.eval_steps == 0 else "steps"
+    parallel = {"ddp_find_unused_parameters": False} if params.distributed == "ddp" else {}
     return dict(
+        train_sampling_strategy=params.sampling, **parallel,
         output_dir=str(output_dir), seed=seed, data_seed=seed,
         per_device_train_batch_size=params.batch_size,
         per_device_eval_batch_size=params.eval_batch_size,
@@ -110,15 +98,45 @@ def sft_kwargs(params: TrainParams, seed: int, output_dir: Path) -> dict:
     )
 
 
-def run_training(params: TrainParams, seed: int, paths: TrainPaths, resume: bool = True,
-                 callbacks: list | None = None) -> dict:
-    """Train and write every output; return the metrics. Bad input raises UserError first."""
+def run_key(params: TrainParams, seed: int, paths: TrainPaths):
+    """The splits, the backend and the checkpoint fingerprint of this run."""
     from cbt_train.data import load_split
     from cbt_train.preflight import resolve_backend
 
-    started = time.perf_counter()
     train, test = load_split(paths.train, "train"), load_split(paths.test, "test")
     backend = resolve_backend(params.backend)
+    if params.distributed != "none":
+        backend = "hf"  # auto: unsloth trains on one GPU (the params refuse it by name)
+    key = fingerprint(params, seed, backend, [train.sha256, test.sha256], params.base_model)
+    return train, test, backend, key
+
+
+def prepare_launch(params: TrainParams, seed: int, paths: TrainPaths, resume: bool,
+                   allow_world_change: bool = False) -> None:
+    """Before the launcher starts the processes: the data checks and the checkpoint folder."""
+    from cbt_train.distributed import check_world
+    from cbt_train.preflight import check_settings, cuda_available, load_config
+
+    train, _, backend, key = run_key(params, seed, paths)
+    check_world(params, len(train.examples), cuda_available(), params.processes)
+    check_settings(params, load_config(params.base_model), backend, len(train.examples),
+                   params.processes)
+    checkpoint = prepare_checkpoints(paths.checkpoints, key, resume, params.processes,
+                                     allow_world_change)
+    if checkpoint:
+        trim_live(paths.live, int(checkpoint.name.split("-")[1]))
+
+
+def run_training(params: TrainParams, seed: int, paths: TrainPaths, resume: bool = True,
+                 callbacks: list | None = None, allow_world_change: bool = False) -> dict:
+    """Train and write every output; return the metrics. Bad input raises UserError first.
+
+    In a multi-process run (train.distributed) every process trains; only rank 0 writes."""
+    from cbt_train.distributed import LAUNCHED, check_world, is_main, world_size
+    from cbt_train.preflight import cuda_available
+
+    started = time.perf_counter()
+    train, test, backend, key = run_key(params, seed, paths)
     if backend == "unsloth":
         import unsloth  # noqa: F401  (before transformers, so its patches apply)
 
@@ -135,7 +153,9 @@ def run_training(params: TrainParams, seed: int, paths: TrainPaths, resume: bool
 
     base = params.base_model
     config = load_config(base)
-    check_settings(params, config, backend, len(train.examples))
+    world = world_size()
+    check_world(params, len(train.examples), cuda_available(), world)
+    check_settings(params, config, backend, len(train.examples), world)
     check_targets(list(params.lora.target_modules), linear_module_names(config))
     tokenizer = AutoTokenizer.from_pretrained(base)
     original_template = tokenizer.chat_template
@@ -143,37 +163,58 @@ def run_training(params: TrainParams, seed: int, paths: TrainPaths, resume: bool
     for split in (train, test):
         measure(split, tokenizer, template, params.max_length)
 
-    key = fingerprint(params, seed, backend, [train.sha256, test.sha256], base)
-    checkpoint = _resume_point(paths.checkpoints, key, resume)
-    if checkpoint:
-        _trim_live(paths.live, int(checkpoint.name.split("-")[1]))
+    if world > 1 and not os.environ.get(LAUNCHED):
+        raise UserError("train: several processes were started by hand; run `cbt-train train` "
+                        "with train.distributed and train.processes set: it prepares the "
+                        "checkpoint folder once, then starts the processes itself")
+    if os.environ.get(LAUNCHED):
+        checkpoint = find_checkpoint(paths.checkpoints, key)
+    else:
+        checkpoint = prepare_checkpoints(paths.checkpoints, key, resume, world,
+                                         allow_world_change)
+        if checkpoint:
+            trim_live(paths.live, int(checkpoint.name.split("-")[1]))
+    if checkpoint and is_main():
         print(f"train: resuming from {checkpoint}", file=sys.stderr)
-    live = DvcLiveLogger(paths.live, resume=checkpoint is not None)
+    main = is_main()
+    live = DvcLiveLogger(paths.live, resume=checkpoint is not None) if main else None
     history = LossHistory()
+    settings = sft_kwargs(params, seed, paths.checkpoints)
+    if params.distributed == "fsdp":
+        from cbt_train.distributed import fsdp_settings
+
+        settings |= fsdp_settings(config)
     module = __import__(f"cbt_train.backends.{backend}", fromlist=["build"])
     trainer, tokenizer = module.build(
-        params, seed, base, template, train.conversations(), test.conversations(),
-        sft_kwargs(params, seed, paths.checkpoints),
-        [LossGuard(), history, live, *(callbacks or [])])
+        params, seed, base, template, train.conversations(), test.conversations(), settings,
+        [LossGuard(), history, *([live] if live else []), *(callbacks or [])])
+    if params.distributed == "fsdp" and not trainer.is_fsdp_enabled:
+        raise UserError("train.distributed: fsdp was asked for but the trainer did not enable "
+                        "it; use distributed: ddp")
 
     from cbt_train.losses import encode
 
     encoded = {name: encode(split.conversations(), tokenizer, template, params.max_length)
                for name, split in (("train", train), ("test", test))}
-    initial = _losses(trainer, encoded)
+    # under DDP, Trainer.evaluate before the first train() changes what training computes
+    # (seen with transformers 5.17: the adapter then differs from one process's); the losses
+    # before training come from cbt_train.losses alone there
+    initial = _losses(trainer, encoded, params.loss_on, trainer_eval=world == 1)
     tokens_before = trainer.state.num_input_tokens_seen
     t0 = time.perf_counter()
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     train_s = time.perf_counter() - t0
-    final = _losses(trainer, encoded)
+    final = _losses(trainer, encoded, params.loss_on)
     if checkpoint:
-        tokens_before = _checkpoint_tokens(checkpoint)
+        tokens_before = checkpoint_tokens(checkpoint)
     steps = trainer.state.global_step
     first_step = int(checkpoint.name.split("-")[1]) if checkpoint else 0
     session_steps = max(steps - first_step, 1)
     tokens = trainer.state.num_input_tokens_seen - tokens_before
     metrics = {
         "backend": backend, "device": _device(), "base_model": base,
+        "distributed": params.distributed, "processes": world,
+        "global_batch": params.batch_size * params.grad_accum * world,
         "examples": {"train": len(train.examples), "test": len(test.examples)},
         "tokens": {"train": train.tokens, "train_assistant": train.trained_tokens,
                    "test": test.tokens},
@@ -191,31 +232,33 @@ def run_training(params: TrainParams, seed: int, paths: TrainPaths, resume: bool
         "train_s": round(train_s, 1), "wall_s": round(time.perf_counter() - started, 1),
         **_peak_memory(),
     }
+    if not main:
+        return metrics
     from cbt_train.card import write_adapter
 
     write_adapter(trainer.model, tokenizer, original_template, paths.out, params, seed,
                   {"train": train.sha256, "test": test.sha256}, metrics)
     write_json(paths.metrics, metrics)
+    assert live is not None
     live.close({k: v for k, v in metrics.items() if isinstance(v, int | float)})
     shutil.rmtree(paths.checkpoints, ignore_errors=True)
     return metrics
 
 
-def _losses(trainer, encoded: dict) -> dict:
+def _losses(trainer, encoded: dict, loss_on: str, trainer_eval: bool = True) -> dict:
     """Loss on the test and train splits, in eval mode (deterministic): the trainer's own
     (the loss trained on) under "test"/"train", and both definitions (cbt_train.losses) under
-    "assistant"/"all"."""
+    "assistant"/"all". Without `trainer_eval`, "test"/"train" are cbt_train.losses' figure
+    for the loss trained on (the same to rounding with the hf backend)."""
     from cbt_train.losses import both_losses
 
+    both = both_losses(trainer, encoded)
+    if not trainer_eval:
+        return {"test": both[loss_on]["test"], "train": both[loss_on]["train"], **both}
     test = trainer.evaluate()["eval_loss"]
     train = trainer.evaluate(eval_dataset=trainer.train_dataset,
                              metric_key_prefix="train_eval")["train_eval_loss"]
-    return {"test": float(test), "train": float(train), **both_losses(trainer, encoded)}
-
-
-def _checkpoint_tokens(checkpoint: Path) -> int:
-    state = json.loads((checkpoint / "trainer_state.json").read_text())
-    return int(state.get("num_input_tokens_seen", 0))
+    return {"test": float(test), "train": float(train), **both}
 
 
 def _device() -> str:

@@ -62,6 +62,9 @@ class TrainParams(Params):
     `auto` (unsloth when CUDA and unsloth are importable, else hf).
     `loss_on`: the tokens the loss is trained on: `assistant` (each reply and its end-of-turn
     token) or `all` (the whole sequence, prompt included, padding excluded); metrics report both.
+    `distributed`: `none` (one process), `ddp` (data-parallel) or `fsdp` (sharded), over
+    `processes` processes on this machine (one per GPU, or CPU processes for a rehearsal); the
+    global batch is batch_size x grad_accum x processes.
     """
 
     backend: Literal["auto", "hf", "unsloth"] = "auto"
@@ -86,3 +89,18 @@ class TrainParams(Params):
     save_steps: int = Field(20, ge=1)
     save_total_limit: int = Field(2, ge=1)
     loss_tolerance: float = Field(1e-3, ge=0)
+    distributed: Literal["none", "ddp", "fsdp"] = "none"
+    processes: int = Field(1, ge=1, le=64)
+    sampling: Literal["random", "sequential"] = Field(
+        "random", description="the order examples are drawn in: random (seeded) or sequential "
+        "(the file's order, the same batches whatever the number of processes)")
+
+    @model_validator(mode="after")
+    def _processes_need_a_strategy(self) -> "TrainParams":
+        if self.processes > 1 and self.distributed == "none":
+            raise ValueError(f"processes {self.processes} needs distributed: ddp or fsdp "
+                             "(none trains in one process)")
+        if self.distributed != "none" and self.backend == "unsloth":
+            raise ValueError(f"distributed {self.distributed} needs backend hf: unsloth's open "
+                             "release trains on one GPU")
+        return self

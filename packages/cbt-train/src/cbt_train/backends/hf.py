@@ -20,6 +20,8 @@ def build(params: TrainParams, seed: int, base: str, template: str, train_rows: 
     from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig, set_seed
     from trl import SFTConfig, SFTTrainer
 
+    from cbt_train.distributed import local_rank
+
     cuda = torch.cuda.is_available()
     half = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float16
     dtype = half if cuda else torch.float32
@@ -27,8 +29,11 @@ def build(params: TrainParams, seed: int, base: str, template: str, train_rows: 
     if params.load_in_4bit:
         load["quantization_config"] = BitsAndBytesConfig(
             load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=half)
-        load["device_map"] = {"": 0}
+            bnb_4bit_compute_dtype=half,
+            # FSDP shards parameters of one dtype: store the 4-bit weights in the half type
+            **({"bnb_4bit_quant_storage": half} if params.distributed == "fsdp" else {}))
+        if params.distributed != "fsdp":  # FSDP places the shards itself
+            load["device_map"] = {"": local_rank()}  # each process its own GPU
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = AutoModelForCausalLM.from_pretrained(base, **load)
     if params.load_in_4bit:

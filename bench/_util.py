@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import platform
-import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,16 +28,25 @@ def machine() -> dict:
             "load_average_at_end": [round(x, 2) for x in os.getloadavg()]}
 
 
+# Runs the command in a process of its own, so the peak RSS is that command's alone (a
+# parent's RUSAGE_CHILDREN keeps the largest child it ever had).
+_MEASURE = ("import json, resource, subprocess, sys, time\n"
+            "start = time.perf_counter()\n"
+            "code = subprocess.run(sys.argv[1:]).returncode\n"
+            "wall = time.perf_counter() - start\n"
+            "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+            "print(json.dumps({'code': code, 'wall': wall, 'peak_kb': peak}), file=sys.stderr)")
+
+
 def timed_subprocess(cmd: list[str], cwd: Path | None = None) -> dict:
-    """Run cmd; return wall seconds and the child's peak RSS in MB."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if proc.returncode:
+    """Run cmd; return its wall seconds and its own peak RSS in MB."""
+    proc = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], cwd=cwd, capture_output=True,
+                          text=True)
+    lines = proc.stderr.rstrip().splitlines()
+    result = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"code": -1}
+    if result["code"]:
         sys.exit(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"wall_s": round(wall, 3), "peak_rss_mb": round(max(peak, before) / 1024, 1)}
+    return {"wall_s": round(result["wall"], 3), "peak_rss_mb": round(result["peak_kb"] / 1024, 1)}
 
 
 def write_results(name: str, results: dict) -> Path:

@@ -38,6 +38,22 @@ def dataset(d: dict) -> list[Row]:
              "were found", "< 60 s, < 2 GB")]
 
 
+def imported(d: dict) -> list[Row]:
+    r = d["import_100k"]
+    rows = []
+    for fmt in ("csv", "jsonl", "parquet"):
+        if fmt in r:
+            f = r[fmt]
+            peak = max(f["events"]["peak_rss_mb"], f["assessments"]["peak_rss_mb"])
+            rows.append(("import", f"{r['rows']:,} rows of pairs from {fmt.upper()} "
+                         f"({f['file_mb']:.0f} MB): `events` / `assessments` with "
+                         "teacher.provider file (parsing every assessment)",
+                         f"{f['events']['wall_s']:.1f} / {f['assessments']['wall_s']:.1f} s "
+                         f"({f['events']['rows_per_s']:,} / {f['assessments']['rows_per_s']:,} "
+                         f"rows/s), {peak:,.0f} MB peak", ""))
+    return rows
+
+
 def teacher(d: dict) -> list[Row]:
     levels = d["throughput"]
     share = " / ".join(f"{lv['share_of_ideal']:.0%}" for lv in levels)
@@ -131,6 +147,7 @@ def infer(d: dict) -> list[Row]:
 TABLE: dict[str, tuple[Callable[[dict], list[Row]], str]] = {
     "foundation": (foundation, "bench/bench_foundation.py"),
     "dataset": (dataset, "bench/bench_dataset.py"),
+    "import": (imported, "bench/bench_import.py"),
     "teacher": (teacher, "bench/bench_teacher.py"),
     "local_teacher": (local_teacher, "bench/bench_local_teacher.py"),
     "train": (train, "bench/bench_train.py"),
@@ -151,3 +168,24 @@ def measured() -> str:
         lines += [f"| {a} | {f} | {m} | {t} | {_source(name, data)} |"
                   for a, f, m, t in rows(data)]
     return "\n".join(lines)
+
+
+def ddp_rehearsal() -> str:
+    """One process against two (bench/results/train_ddp.json), for the README's block."""
+    path = RESULTS / "train_ddp.json"
+    if not path.is_file():
+        return ("Not measured in a committed file: run `uv run python bench/bench_train_ddp.py` "
+                "and commit `bench/results/train_ddp.json`.")
+    data = json.loads(path.read_text())
+    d = data["ddp_rehearsal"]
+    one, two = d["one_process"], d["two_processes"]
+    return (f"Rehearsal (`bench/bench_train_ddp.py`, {_source('train_ddp', data)}): "
+            f"{d['model']}, {d['steps']} steps at global batch {d['global_batch']}, examples "
+            "in file order.\n\n"
+            "| run | training time | tokens/s | final train loss |\n|---|---|---|---|\n"
+            f"| 1 process, batch 1 x accumulation 2 | {one['train_s']:.1f} s | "
+            f"{one['tokens_per_s']:,.0f} | {one['final_train_loss']:.6f} |\n"
+            f"| 2 processes (ddp, gloo), batch 1 x accumulation 1 each | {two['train_s']:.1f} s "
+            f"| {two['tokens_per_s']:,.0f} | {two['final_train_loss']:.6f} |\n\n"
+            f"Largest difference between the two loss curves: {d['max_curve_difference']:.1e}. "
+            f"Speed-up {d['speedup']}x: {d['note']}.")

@@ -268,13 +268,19 @@ def measured() -> str:
     return table()
 
 
+def ddp() -> str:
+    from render_measured import ddp_rehearsal
+
+    return ddp_rehearsal()
+
+
 BLOCKS: dict[str, Callable[[], str]] = {"crisis-screen": crisis_screen,
                                         "crisis-startup": crisis_startup,
                                         "modelfile-crisis": modelfile_crisis,
                                         "measured": measured, "losses": losses,
                                         "local-eval": local_eval, "paper-cost": paper_cost,
                                         "paper-rehearsal": paper_rehearsal,
-                                        "paper-gpu": paper_gpu}
+                                        "paper-gpu": paper_gpu, "ddp": ddp}
 
 
 def render(text: str) -> str:

@@ -70,6 +70,10 @@ def test_two_processes_match_one_with_doubled_accumulation(data: Path, tiny_base
     assert max(float((wa[k] - wb[k]).abs().max()) for k in wa) < 1e-6
     metrics = json.loads((data / "two/train.json").read_text())
     assert (metrics["processes"], metrics["global_batch"], metrics["steps"]) == (2, 4, 8)
+    single = json.loads((data / "one/train.json").read_text())
+    for kind in ("assistant", "all"):
+        for key, value in single["losses"][kind].items():
+            assert metrics["losses"][kind][key] == pytest.approx(value, abs=1e-5), (kind, key)
     assert two.stdout.count('"backend"') == 1  # only rank 0 reports
     assert not (data / "two/checkpoints").exists()
 

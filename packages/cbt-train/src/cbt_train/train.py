@@ -196,15 +196,17 @@ def run_training(params: TrainParams, seed: int, paths: TrainPaths, resume: bool
 
     encoded = {name: encode(split.conversations(), tokenizer, template, params.max_length)
                for name, split in (("train", train), ("test", test))}
-    # under DDP, Trainer.evaluate before the first train() changes what training computes
-    # (seen with transformers 5.17: the adapter then differs from one process's); the losses
-    # before training come from cbt_train.losses alone there
-    initial = _losses(trainer, encoded, params.loss_on, trainer_eval=world == 1)
+    # Under DDP, Trainer.evaluate before the first train() changes what training computes
+    # (transformers 5.17: the adapter then differs from one process's), and its eval loss
+    # depends on how the processes batch the split; with several processes the losses come
+    # from cbt_train.losses alone, the same figures one process reports
+    trainer_eval = world == 1
+    initial = _losses(trainer, encoded, params.loss_on, trainer_eval)
     tokens_before = trainer.state.num_input_tokens_seen
     t0 = time.perf_counter()
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     train_s = time.perf_counter() - t0
-    final = _losses(trainer, encoded, params.loss_on)
+    final = _losses(trainer, encoded, params.loss_on, trainer_eval)
     if checkpoint:
         tokens_before = checkpoint_tokens(checkpoint)
     steps = trainer.state.global_step

@@ -14,8 +14,8 @@ import yaml
 
 from cbt_schema import UserError
 from cbt_schema.jsonl import write_jsonl
-from cbt_train.testing import make_examples
 from cbt_train.checkpoints import prepare_checkpoints
+from cbt_train.testing import make_examples
 
 CLI = Path(sys.executable).parent / "cbt-train"
 
@@ -101,6 +101,8 @@ def test_a_changed_world_size_is_refused_unless_allowed(tmp_path: Path) -> None:
     folder = tmp_path / "checkpoints"
     assert prepare_checkpoints(folder, "key", resume=True, world=2) is None
     (folder / "checkpoint-4").mkdir()
+    (folder / "checkpoint-4/trainer_state.json").write_text("{}")
+    (folder / "checkpoint-6").mkdir()  # killed while saving: no trainer_state.json, not used
     with pytest.raises(UserError, match=r"written by 2 processes, this run has 1; resume with "
                                         r"the same train.processes, or pass "
                                         r"--allow-world-size-change"):
@@ -135,3 +137,45 @@ def test_ddp_across_the_gpus_of_this_machine(data: Path, tiny_base: Path) -> Non
     assert one.returncode == two.returncode == 0, two.stderr[-3000:]
     a, b = _curve(data / "gpu-one"), _curve(data / "gpu-two")
     assert max(abs(x - y) for (_, x), (_, y) in zip(a, b, strict=True)) < 1e-2  # bf16
+
+
+@pytest.mark.slow
+def test_a_killed_two_process_run_resumes_on_two_and_refuses_one(data: Path,
+                                                                  tiny_base: Path) -> None:
+    import signal
+    import time
+
+    params = _params(data, tiny_base, distributed="ddp", processes=2, epochs=20, save_steps=2,
+                     learning_rate=0.01)
+    cmd = [str(CLI), "train", "--params", str(params), "--train", str(data / "train.jsonl"),
+           "--test", str(data / "test.jsonl"), "--out", str(data / "run/adapter"),
+           "--metrics", str(data / "run/train.json"), "--live", str(data / "run/live"),
+           "--checkpoints", str(data / "run/checkpoints")]
+    first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+    deadline = time.monotonic() + 600
+    while not (data / "run/checkpoints/checkpoint-4/trainer_state.json").is_file():
+        assert first.poll() is None and time.monotonic() < deadline, "no checkpoint written"
+        time.sleep(0.2)
+    import psutil
+
+    tree = [psutil.Process(first.pid), *psutil.Process(first.pid).children(recursive=True)]
+    assert len(tree) >= 4  # cbt-train, torchrun and the two training processes
+    for proc in tree:  # all at once, mid-run, as a crash of the machine would
+        proc.send_signal(signal.SIGKILL)
+    psutil.wait_procs(tree, timeout=30)
+    first.wait()
+    assert not (data / "run/train.json").exists()
+
+    one = _params(data, tiny_base, epochs=20, save_steps=2, learning_rate=0.01)  # 1 process
+    refused = _train(data, one, "run")
+    assert refused.returncode == 2
+    assert "written by 2 processes, this run has 1" in refused.stderr
+
+    again = _train(data, params, "run")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "train: resuming from" in again.stderr
+    metrics = json.loads((data / "run/train.json").read_text())
+    assert metrics["resumed_from_step"] >= 4 and metrics["steps"] == 80
+    steps = [s for s, _ in _curve(data / "run")]
+    assert steps == list(range(1, 81))  # trimmed to the checkpoint, then continued once

@@ -41,7 +41,10 @@ def prepare_checkpoints(checkpoints: Path, print_key: str, resume: bool, world: 
 
 
 def _checkpoints(folder: Path) -> list[Path]:
-    return sorted(folder.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    """The complete checkpoints, oldest first: the Trainer writes trainer_state.json last, so
+    a run killed while saving leaves one without it, which is never resumed from."""
+    return sorted((p for p in folder.glob("checkpoint-*") if (p / "trainer_state.json").is_file()),
+                  key=lambda p: int(p.name.split("-")[1]))
 
 
 def find_checkpoint(checkpoints: Path, print_key: str) -> Path | None:

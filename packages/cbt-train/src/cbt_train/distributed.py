@@ -51,7 +51,12 @@ def relaunch(params: TrainParams, argv: list[str]) -> int | None:
           f"{' '.join(cmd[1:])}", file=sys.stderr)
     env = {**os.environ, LAUNCHED: "1", "OMP_NUM_THREADS": os.environ.get(
         "OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // params.processes)))}
-    return subprocess.run(cmd, env=env).returncode
+    import signal
+
+    proc = subprocess.Popen(cmd, env=env)
+    for sig in (signal.SIGINT, signal.SIGTERM):  # torchrun passes them on to the processes
+        signal.signal(sig, lambda signum, _frame: proc.send_signal(signum))
+    return proc.wait()
 
 
 def check_world(params: TrainParams, n_train: int, cuda: bool, world: int) -> None:

@@ -202,13 +202,13 @@ def run_training(params: TrainParams, seed: int, paths: TrainPaths, resume: bool
     # from cbt_train.losses alone, the same figures one process reports
     trainer_eval = world == 1
     initial = _losses(trainer, encoded, params.loss_on, trainer_eval)
-    tokens_before = trainer.state.num_input_tokens_seen
+    # read before training: the Trainer may rotate the checkpoint away while it runs
+    tokens_before = (checkpoint_tokens(checkpoint) if checkpoint
+                     else trainer.state.num_input_tokens_seen)
     t0 = time.perf_counter()
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     train_s = time.perf_counter() - t0
     final = _losses(trainer, encoded, params.loss_on, trainer_eval)
-    if checkpoint:
-        tokens_before = checkpoint_tokens(checkpoint)
     steps = trainer.state.global_step
     first_step = int(checkpoint.name.split("-")[1]) if checkpoint else 0
     session_steps = max(steps - first_step, 1)

@@ -144,7 +144,7 @@ def cost(price, tmp: Path, quick: bool) -> dict:
     examples = load_examples(examples_path(path), 6)
     prompt = load_prompt(path, few_shot=5)
 
-    def respond(tool: str, user: str) -> dict:
+    def respond(tool: str, user: str, draw: str = "") -> dict:
         ex = examples[int(hashlib.sha256(user.encode()).hexdigest(), 16) % len(examples)]
         return ex.assessment.model_dump(mode="json")
 

@@ -36,7 +36,14 @@ def test_events_and_assessments_through_the_cli(openai_server, project, prompts,
                     (project / "data/generated/events.jsonl").read_text().splitlines())
         if e in {r.event_id for r in records}]
     body = server.bodies[0]
-    assert body["seed"] == 7 and body["repetition_penalty"] == 1.1
+    # the seed is per request (base.seed and the request id): a retry repeats it, another
+    # request (a repair, another sample) draws anew
+    from cbt_datagen.providers._common import request_seed
+
+    rids = [s.request_id for s in server.seen]
+    assert sorted(b["seed"] for b in server.bodies) == sorted(request_seed(7, r) for r in rids)
+    assert len({b["seed"] for b in server.bodies}) == len(set(rids))
+    assert body["repetition_penalty"] == 1.1
     assert body["messages"][0]["role"] == "system"
     assert body["response_format"]["json_schema"]["name"] in ("EventDraft", "Assessment")
     assert {s.authorization for s in server.seen} == {"Bearer sk-open-123"}

@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from cbt_datagen.budget import Budget
 from cbt_datagen.costs import add_usage, cost_usd
 from cbt_datagen.prompts import Prompt, schema_for
 from cbt_datagen.providers.base import GenReply, GenRequest, Provider
@@ -53,6 +54,7 @@ class StageResult:
     records: list[BaseModel]
     quarantined: list[QuarantinedReply]
     metrics: dict[str, Any]
+    not_asked: list[str] = field(default_factory=list)  # item ids the cost ceiling left
 
     @property
     def quarantined_fraction(self) -> float:
@@ -84,9 +86,9 @@ def _sha(text: str) -> str:
 class _Run:
     def __init__(self, provider: Provider, spec: StageSpec, items: Sequence[tuple[str, str]],
                  work_path: Path, max_attempts: int, price: Price, batch: bool,
-                 progress: bool) -> None:
+                 progress: bool, budget: Budget | None = None) -> None:
         self.provider, self.spec, self.max_attempts = provider, spec, max_attempts
-        self.price, self.batch = price, batch
+        self.price, self.batch, self.budget = price, batch, budget
         self.schema = schema_for(spec.reply_model)
         self.order: list[str] = []
         self.states: dict[str, _State] = {}
@@ -99,6 +101,8 @@ class _Run:
                 self.states[key] = _State(item_id, user)
         for key, replies in load_log(work_path, set(self.states)).items():
             self.states[key].replies = replies
+            for r in replies if budget else ():
+                budget.observe(r.usage, r.cost_usd, paid_now=False)
         self.resumed = sum(s.finished(max_attempts) for s in self.states.values())
         self.log = WorkLog(work_path)
         self.by_request: dict[str, str] = {}
@@ -140,6 +144,8 @@ class _Run:
                              cost_usd=cost)
         await self.log.append(logged)  # durable before it counts
         state.replies.append(logged)
+        if self.budget is not None:
+            self.budget.observe(reply.usage, cost, paid_now=True)
         self.new_replies += 1
         self.spent += cost
         if state.finished(self.max_attempts):
@@ -154,6 +160,10 @@ class _Run:
         try:
             while keys := self.pending():
                 requests = [self.request(k) for k in keys]
+                if self.budget is not None:
+                    requests = self._affordable(requests)
+                    if not requests:
+                        break  # the cost ceiling: what was paid for is kept
                 await self.provider.generate(requests, self.on_reply)
                 for rid in [r.id for r in requests if r.id in self.by_request]:
                     await self.on_reply(GenReply(request_id=rid, text=None,
@@ -162,10 +172,18 @@ class _Run:
             await self.log.aclose()
             self.bar.close()
 
+    def _affordable(self, requests: list[GenRequest]) -> list[GenRequest]:
+        assert self.budget is not None
+        admitted = self.budget.admit(requests)
+        for req in requests[len(admitted):]:
+            self.by_request.pop(req.id, None)
+        return admitted
+
     def result(self, wall_s: float) -> StageResult:
         records: list[BaseModel] = []
         quarantined: list[QuarantinedReply] = []
         usage, cost, repaired, first_try = Usage(), 0.0, 0, 0
+        not_asked: list[str] = []
         for key in self.order:
             state = self.states[key]
             for r in state.replies:
@@ -182,6 +200,8 @@ class _Run:
                 records.append(self.spec.build(key, state.item_id, reply, prov))
                 repaired += good.attempt > 1
                 first_try += good.attempt == 1
+            elif state.tries() == 0:
+                not_asked.append(state.item_id)  # the cost ceiling came first
             elif state.replies:
                 last = state.replies[-1]
                 quarantined.append(QuarantinedReply(
@@ -191,7 +211,7 @@ class _Run:
                 quarantined.append(QuarantinedReply(
                     request_id=key, item_id=state.item_id, stage=self.spec.stage, raw="",
                     errors=[f"transport: {state.last_error}"], attempts=state.tries()))
-        n = len(self.order)
+        n = len(self.order) - len(not_asked)
         metrics = {
             "requested": n, "resumed": self.resumed, "succeeded": len(records),
             "repaired": repaired, "quarantined": len(quarantined),
@@ -209,7 +229,9 @@ class _Run:
             "provider": self.provider.name, "model": self.provider.model,
             "prompt_id": self.spec.prompt.prompt_id, "prompt_sha256": self.spec.prompt.sha256,
         }
-        return StageResult(records, quarantined, metrics)
+        if self.budget is not None:
+            metrics["budget"] = self.budget.report(len(not_asked))
+        return StageResult(records, quarantined, metrics, not_asked)
 
 
 def _json(raw: str) -> str:
@@ -234,10 +256,14 @@ def _bar(stage: str, total: int, initial: int, enabled: bool) -> Any:
 
 async def run_stage_async(provider: Provider, spec: StageSpec, items: Sequence[tuple[str, str]],
                           *, work_path: str | Path, max_attempts: int, price: Price,
-                          batch: bool = False, progress: bool = True) -> StageResult:
-    """Generate one record per item (or quarantine it); see the module docstring."""
+                          batch: bool = False, progress: bool = True,
+                          budget: Budget | None = None) -> StageResult:
+    """Generate one record per item (or quarantine it); see the module docstring. With a
+    budget (cbt_datagen.budget), the run stops before it could spend more than its ceiling;
+    items it did not ask are neither records nor quarantined (metrics: budget.not_asked)."""
     start = time.perf_counter()
-    run = _Run(provider, spec, items, Path(work_path), max_attempts, price, batch, progress)
+    run = _Run(provider, spec, items, Path(work_path), max_attempts, price, batch, progress,
+               budget)
     await run.run()
     return run.result(time.perf_counter() - start)
 

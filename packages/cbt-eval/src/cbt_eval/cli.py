@@ -5,6 +5,10 @@
       --metrics metrics/eval.json --report reports/eval.md --plots plots/eval
   cbt-eval external --file labelled.csv --text-col text --labels-col label \\
       --mapping mapping.yaml --base models/base --adapter models/adapter
+  cbt-eval teacher --file labelled.csv --text-col text --labels-col label \
+      --mapping mapping.yaml --provider anthropic --model claude-haiku-5-5 --max-dollars 2 \
+      --out reports/teachers/haiku.json
+  cbt-eval teachers-report reports/teachers/*.json --out reports/teachers.md
   cbt-eval mapping-template > mapping.yaml
 """
 
@@ -28,12 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--report", type=Path, default=Path("reports/eval.md"))
     ev.add_argument("--plots", type=Path, default=Path("plots/eval"))
     ext = sub.add_parser("external", help="score a labelled CSV/JSONL of real texts")
-    ext.add_argument("--file", type=Path, required=True)
-    ext.add_argument("--text-col", required=True)
-    ext.add_argument("--labels-col", action="append", required=True,
-                     help="label column; repeat for several (e.g. dominant and secondary)")
-    ext.add_argument("--mapping", type=Path, help="label mapping YAML (see mapping-template)")
-    ext.add_argument("--sep", default=";", help="separator inside a multi-label cell")
+    _labelled_options(ext)
     ext.add_argument("--out", type=Path, default=Path("reports/external.json"))
     ext.add_argument("--baseline", action="store_true", help="also score the untuned base")
     for p in (ev, ext):
@@ -43,7 +42,19 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--gguf", type=Path, help="student as a GGUF file (llama backend)")
         p.add_argument("--limit", type=int, help="only the first K examples")
     sub.add_parser("mapping-template", help="print the label mapping template")
+    from cbt_eval.teacher_cli import add_parsers
+
+    add_parsers(sub, _labelled_options)
     return parser
+
+
+def _labelled_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--file", type=Path, required=True)
+    p.add_argument("--text-col", required=True)
+    p.add_argument("--labels-col", action="append", required=True,
+                   help="label column; repeat for several (e.g. dominant and secondary)")
+    p.add_argument("--mapping", type=Path, help="label mapping YAML (see mapping-template)")
+    p.add_argument("--sep", default=";", help="separator inside a multi-label cell")
 
 
 def _main(argv: list[str]) -> int:
@@ -51,6 +62,10 @@ def _main(argv: list[str]) -> int:
     if args.command == "mapping-template":
         sys.stdout.write((Path(__file__).parent / "mapping_template.yaml").read_text())
         return 0
+    if args.command in ("teacher", "teachers-report"):
+        from cbt_eval.teacher_cli import run_command
+
+        return run_command(args)
     from cbt_schema.params import load_params
 
     params = load_params(args.params)

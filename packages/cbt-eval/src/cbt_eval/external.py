@@ -106,6 +106,9 @@ def load_labelled(path: str | Path, text_col: str, label_cols: list[str],
     for col in [text_col, *label_cols]:
         if col not in columns:
             raise UserError(f"{path}: no column {col!r} (columns: {', '.join(sorted(columns))})")
+    if not any(_split(row.get(col), sep) for row in rows for col in label_cols):
+        raise UserError(f"{path}: no gold labels: {', '.join(map(repr, label_cols))} empty in "
+                        f"every one of {len(rows)} rows (scoring needs labelled texts)")
     out = LabelledSet(rows=len(rows))
     unknown: Counter = Counter()
     for row in rows:

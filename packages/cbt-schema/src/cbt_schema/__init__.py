@@ -8,6 +8,7 @@ from cbt_schema.records import (
     AssessmentRecord,
     ChatExample,
     ChatMessage,
+    Consensus,
     Event,
     EventDraft,
     Finding,
@@ -21,8 +22,8 @@ from cbt_schema.render import ParseResult, parse_assessment, render_assessment
 
 __all__ = [
     "DISTORTIONS", "UNKNOWN", "Assessment", "AssessmentRecord", "ChatExample", "ChatMessage",
-    "Distortion", "DistortionInfo", "Event", "EventDraft", "Finding", "ImportProvenance",
-    "ParseResult", "Provenance",
+    "Consensus", "Distortion", "DistortionInfo", "Event", "EventDraft", "Finding",
+    "ImportProvenance", "ParseResult", "Provenance",
     "QuarantinedReply", "Seed", "Usage", "UserError", "distortion_from_name", "parse_assessment",
     "render_assessment", "run_cli",
 ]

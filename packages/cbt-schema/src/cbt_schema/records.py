@@ -114,6 +114,17 @@ class Assessment(Record):
         return {f.distortion for f in self.findings}
 
 
+class Consensus(Record):
+    """How a self-consistent assessment was chosen (teacher.samples > 1): the samples that
+    validated, the merged labels and their votes, and which sample is the training target."""
+
+    asked: int = Field(ge=2)
+    valid: int = Field(ge=1)
+    votes: dict[Distortion, int]
+    merged: list[Distortion]
+    chosen: int = Field(ge=1)  # the sample number (1-based) whose text is the target
+
+
 class AssessmentRecord(Record):
     """An assessment of one event, as the teacher produced it or as it was imported.
 
@@ -126,6 +137,7 @@ class AssessmentRecord(Record):
     assessment: Assessment | None
     verbatim: str | None = None
     provenance: Provenance | ImportProvenance | None = None
+    consensus: Consensus | None = None
 
     @model_validator(mode="after")
     def _has_text(self) -> AssessmentRecord:

@@ -95,6 +95,9 @@ class Stage:
     build: Callable[..., Any]
     quality: Callable[[list[Any], dict[str, Any]], dict[str, float]]  # (records, cap schema)
     schema_of: Callable[[str], dict[str, Any] | None] | None = None  # item id -> schema
+    # records -> (the records to write, a metrics section): teacher.samples' consensus
+    finish: Callable[[list[Any]], tuple[list[Any], dict[str, Any]]] | None = None
+    samples: int = 1  # requests per input (--limit counts inputs)
 
 
 def run(args: argparse.Namespace, params: PipelineParams, stage: Stage,
@@ -112,7 +115,7 @@ def run(args: argparse.Namespace, params: PipelineParams, stage: Stage,
     prompt = load_prompt(stage.prompt_path, stage.few_shot)
     work = list(items(prompt) if callable(items) else items)
     if args.limit is not None:
-        work = work[: max(0, args.limit)]
+        work = work[: max(0, args.limit) * stage.samples]
     spec = StageSpec(stage=stage.name, reply_model=stage.reply_model, prompt=prompt,
                      max_tokens=stage.max_tokens, build=stage.build,
                      key_params=key_params(params, stage.max_tokens),
@@ -123,14 +126,19 @@ def run(args: argparse.Namespace, params: PipelineParams, stage: Stage,
                        max_attempts=teacher.max_attempts, price=price,
                        batch=teacher.provider == "anthropic-batch",
                        progress=not args.no_progress)
-    write_jsonl(args.out, result.records)
+    records, finished = (stage.finish(result.records) if stage.finish
+                         else (result.records, None))
+    write_jsonl(args.out, records)
     write_jsonl(args.quarantine, result.quarantined)
     metrics = {**result.metrics, "quality": stage.quality(result.records,
                                                           cap_schema(teacher, stage))}
+    if finished is not None:
+        metrics["consensus"] = finished
     write_json(args.metrics, with_earlier_stages({stage.name: metrics},
                                                  getattr(args, "earlier_metrics", None)))
     m = result.metrics
-    print(f"{stage.name}: {m['succeeded']} written to {args.out} ({m['resumed']} resumed, "
+    merged = f" (merged into {len(records)})" if finished is not None else ""
+    print(f"{stage.name}: {m['succeeded']}{merged} written to {args.out} ({m['resumed']} resumed, "
           f"{m['repaired']} repaired), {m['quarantined']} quarantined to {args.quarantine}, "
           f"${m['cost_usd']:.4f}")
     if result.quarantined_fraction > teacher.max_quarantined_fraction:

@@ -5,7 +5,9 @@
       --earlier-metrics metrics/datagen_events.json
 
 metrics/datagen.json gets this stage's metrics, the events stage's (from --earlier-metrics) and
-their total.
+their total. With teacher.samples k > 1 each event is asked k times (each sample its own
+request id); the labels are merged by majority (teacher.majority), the sample closest to them is
+written, and agreement (Fleiss' kappa) goes into the metrics' `consensus` section.
 """
 
 from __future__ import annotations
@@ -46,10 +48,20 @@ def main(argv: list[str]) -> int:
     example_texts = [t for ex in shown for f in ex.assessment.findings
                      for t in (f.thought, f.challenge)]
 
-    def build(key: str, event_id: str, assessment: Assessment,
+    from cbt_datagen.consensus import choose_targets, sample_item_id, split_item_id
+
+    k = params.teacher.samples
+    sample_of: dict[str, int] = {}  # record id -> its sample number
+
+    def build(key: str, item_id: str, assessment: Assessment,
               prov: Provenance) -> AssessmentRecord:
+        event_id, sample_of[f"assessment-{key[:16]}"] = split_item_id(item_id)
         return AssessmentRecord(id=f"assessment-{key[:16]}", event_id=event_id,
                                 assessment=assessment, provenance=prov)
+
+    def finish(records: list[AssessmentRecord]) -> tuple[list[AssessmentRecord], dict]:
+        return choose_targets([(sample_of[r.id], r) for r in records], k,
+                              params.teacher.majority)
 
     from cbt_datagen.prompts import schema_for
 
@@ -62,5 +74,8 @@ def main(argv: list[str]) -> int:
     stage = Stage(name="assessments", reply_model=Assessment, prompt_path=section.prompt,
                   few_shot=section.few_shot, max_tokens=section.max_tokens, build=build,
                   quality=lambda recs, schema: assessment_quality(recs, example_texts, schema),
-                  schema_of=lambda event_id: open_schema if event_id in balanced else None)
-    return run(args, params, stage, lambda prompt: [(e.id, prompt.user(e)) for e in events])
+                  schema_of=lambda item_id: (open_schema if split_item_id(item_id)[0] in balanced
+                                             else None),
+                  finish=finish if k > 1 else None, samples=k)
+    return run(args, params, stage, lambda prompt: [(sample_item_id(e.id, j), prompt.user(e))
+                                                    for e in events for j in range(1, k + 1)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 
 from cbt_datagen.providers.base import GenReply, OnReply
@@ -30,3 +31,10 @@ async def gather_bounded(jobs: Sequence[Job], concurrency: int) -> None:
                 group.create_task(job(sem))
     except BaseExceptionGroup as exc:
         raise exc.exceptions[0] from None
+
+
+def request_seed(seed: int, request_id: str) -> int:
+    """The sampling seed of one request: base.seed and the request id, so the same request
+    gives the same reply again, while a repair attempt or another sample of the same event
+    (each a new request id) is a new draw."""
+    return int(hashlib.sha256(f"{seed}:{request_id}".encode()).hexdigest()[:15], 16)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import hashlib
 import inspect
 import json
 import os
@@ -29,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cbt_datagen.providers._common import request_seed
 from cbt_datagen.providers.base import GenReply, GenRequest, OnReply
 from cbt_schema import Usage, UserError
 from cbt_schema.params import TeacherParams
@@ -80,10 +80,6 @@ def fit_schema(schema: dict[str, Any], max_tokens: int, *, max_items: int = 3,
             low = node.get("minLength", 0)
             node["maxLength"] = max(int(node.get("maxLength", 1000) * scale), low + 10)
     return out
-
-
-def request_seed(seed: int, request_id: str) -> int:
-    return int(hashlib.sha256(f"{seed}:{request_id}".encode()).hexdigest()[:15], 16)
 
 
 def resolve_model_dir(teacher: TeacherParams, model_dir: str | Path | None = None) -> Path:

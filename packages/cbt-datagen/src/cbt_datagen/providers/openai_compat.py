@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from cbt_datagen.providers._common import deliver, gather_bounded
+from cbt_datagen.providers._common import deliver, gather_bounded, request_seed
 from cbt_datagen.providers.base import GenReply, GenRequest, OnReply
 from cbt_schema import Usage, UserError
 from cbt_schema.params import TeacherParams
@@ -72,7 +72,7 @@ class OpenAICompatibleProvider:
                 "name": req.schema_name, "schema": req.schema}},
         }
         if self.seed is not None:
-            body["seed"] = self.seed
+            body["seed"] = request_seed(self.seed, req.id)  # each sample its own draw
         if t.repetition_penalty != 1.0:  # vLLM's extra sampling parameter
             body["repetition_penalty"] = t.repetition_penalty
         return body

@@ -38,7 +38,10 @@ from cbt_datagen.testing.replies import (
     truncated_text,
 )
 
-Responder = Callable[[str, str], dict[str, Any]]  # (schema name, first user message) -> reply
+# (schema name, first user message, draw) -> reply; the draw (the request id) stands for the
+# sampling a real model does: the same request again gives the same reply, another request a
+# new draw (replies.LabelOracle uses it; default_reply ignores it)
+Responder = Callable[[str, str, str], dict[str, Any]]
 _ERRORS = {Fault.RATE_LIMIT: (429, "rate_limit_error"), Fault.OVERLOADED: (529, "overloaded_error"),
            Fault.SERVER_ERROR: (500, "api_error")}
 
@@ -107,15 +110,15 @@ class AnthropicServer(LoopbackServer):
                           {"retry-after-ms": str(self.retry_after_ms)})
         delay = self.slow_s if fault == Fault.SLOW else self.latency_s
         time.sleep(delay)
-        return json_reply(200, self.message_for(body, fault, (arrived, arrived + delay)))
+        return json_reply(200, self.message_for(body, fault, (arrived, arrived + delay), rid))
 
     def message_for(self, body: dict[str, Any], fault: Fault | None,
-                    timing: tuple[float, float] | None = None) -> dict[str, Any]:
+                    timing: tuple[float, float] | None = None, draw: str = "") -> dict[str, Any]:
         """The reply to a valid body; `timing` is (arrived, response begins), None: now."""
         forced = (body.get("tool_choice") or {}).get("type") == "tool"
         name = body["tool_choice"]["name"] if forced else _schema_name(body)
         user = _first_user_text(body["messages"])
-        stop, answer = ("tool_use" if forced else "end_turn"), self.responder(name, user)
+        stop, answer = ("tool_use" if forced else "end_turn"), self.responder(name, user, draw)
         if fault == Fault.TRUNCATED:
             stop, answer = "max_tokens", {"situation": truncated_text(name, user)}
         elif fault == Fault.SCHEMA:
@@ -202,7 +205,8 @@ class AnthropicServer(LoopbackServer):
             return _errored(_ERRORS[fault][1], "injected fault")
         if fault == Fault.SLOW:
             return {"type": "expired"}
-        return {"type": "succeeded", "message": self.message_for(req["params"], fault)}
+        return {"type": "succeeded", "message": self.message_for(req["params"], fault,
+                                                                  draw=cid)}
 
     def _batch_view(self, batch: dict[str, Any]) -> dict[str, Any]:
         ended = time.time() - batch["created"] >= self.batch_delay_s

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from cbt_datagen.testing._http import LoopbackServer, json_reply
@@ -26,8 +27,10 @@ _STATUS = {Fault.RATE_LIMIT: 429, Fault.OVERLOADED: 503, Fault.SERVER_ERROR: 500
 
 class OpenAIServer(LoopbackServer):
     def __init__(self, latency_s: float = 0.0, faults: FaultPlan | None = None,
-                 slow_s: float = 1.0, retry_after_ms: int = 5) -> None:
+                 slow_s: float = 1.0, retry_after_ms: int = 5,
+                 responder: Callable[[str, str, str], dict[str, Any]] = default_reply) -> None:
         super().__init__()
+        self.responder = responder  # as AnthropicServer's; the draw is the request's seed
         self.latency_s, self.faults, self.slow_s = latency_s, faults, slow_s
         self.retry_after_ms = retry_after_ms
         self.bodies: list[dict[str, Any]] = []
@@ -51,7 +54,8 @@ class OpenAIServer(LoopbackServer):
         time.sleep(self.slow_s if fault == Fault.SLOW else self.latency_s)
         name = fmt["json_schema"].get("name", "")
         user = next(m["content"] for m in body["messages"] if m["role"] == "user")
-        finish, content, refusal = "stop", json.dumps(default_reply(name, user)), None
+        draw = str(body.get("seed", ""))  # per request (providers' request_seed)
+        finish, content, refusal = "stop", json.dumps(self.responder(name, user, draw)), None
         if fault == Fault.TRUNCATED:
             finish, content = "length", truncated_text(name, user)
         elif fault == Fault.INVALID_JSON:

@@ -140,8 +140,9 @@ def event_reply(user_text: str) -> dict[str, Any]:
     return {"situation": situation, "reaction": reaction}
 
 
-def default_reply(tool_name: str, user_text: str) -> dict[str, Any]:
-    """A valid reply for the schema, derived from the user message (so reruns match)."""
+def default_reply(tool_name: str, user_text: str, draw: str = "") -> dict[str, Any]:
+    """A valid reply for the schema, derived from the user message (so reruns match; the
+    draw is ignored: every sample of one event agrees)."""
     if tool_name == "EventDraft":
         return event_reply(user_text)
     tag = hashlib.sha256(user_text.encode()).hexdigest()[:8]
@@ -167,3 +168,34 @@ def bad_reply(tool_name: str) -> dict[str, Any]:
 def truncated_text(tool_name: str, user_text: str) -> str:
     full = json.dumps(default_reply(tool_name, user_text))
     return full[: len(full) // 2]
+
+
+def assessment_naming(labels: Sequence[str], user_text: str) -> dict[str, Any]:
+    """A valid Assessment reply whose findings name exactly `labels` (distortion values)."""
+    findings = [{"distortion": d.value, "thought": _pick(_THOUGHTS, user_text, d),
+                 "challenge": DISTORTIONS[d].challenge} for d in Distortion if d.value in labels]
+    return {"validation": "That sounds hard, and your feelings make sense.",
+            "findings": findings, "closing": "One small step at a time is enough."}
+
+
+class LabelOracle:
+    """A teacher stand-in that names chosen labels for chosen texts, for audits whose metrics
+    are known by hand. `answers` maps a text (found inside the user message) to the labels the
+    teacher names for it; with `flip` > 0, each of the ten labels is flipped with that chance
+    in each draw (request), deterministically, so k samples disagree as a sampled model's do.
+    A text it does not know starts from default_reply's labels (then flipped the same way)."""
+
+    def __init__(self, answers: dict[str, Sequence[str]], flip: float = 0.0) -> None:
+        self.answers = {text: frozenset(labels) for text, labels in answers.items()}
+        self.flip = flip
+
+    def __call__(self, tool_name: str, user_text: str, draw: str = "") -> dict[str, Any]:
+        if tool_name != "Assessment":
+            return default_reply(tool_name, user_text)
+        known = next((lab for text, lab in self.answers.items() if text in user_text), None)
+        if known is None:
+            known = frozenset(f["distortion"] for f in
+                              default_reply(tool_name, user_text)["findings"])
+        labels = {d.value for d in Distortion
+                  if (d.value in known) != (_unit(f"{draw}:{user_text}", d.value) < self.flip)}
+        return assessment_naming(sorted(labels), user_text)

@@ -89,6 +89,12 @@ class TeacherParams(Params):
     max_quarantined_fraction: float = Field(
         0.5, ge=0, le=1, description="Exit non-zero when more replies than this are quarantined."
     )
+    # Self-consistency (assessments only): k independent assessments per event, each its own
+    # request id; a distortion is in the merged labels when more than `majority` of the valid
+    # samples name it, and the training target is the sample closest to the merged labels.
+    samples: int = Field(1, ge=1, le=20, description="assessments asked per event")
+    majority: float = Field(0.5, ge=0, lt=1, description="share of the valid samples that "
+                            "must name a distortion, exceeded, for the merged labels to keep it")
     file: ImportParams | None = Field(None, description="provider file: what to import")
     prices: dict[str, Price] = Field(
         default_factory=dict, description="Overrides of, or additions to, the model table "
@@ -99,6 +105,13 @@ class TeacherParams(Params):
         if self.provider == "file" and self.file is None:
             raise ValueError("provider file needs teacher.file: its path and columns "
                              "(situation and assessment at least)")
+        return self
+
+    @model_validator(mode="after")
+    def _samples_need_a_teacher(self) -> "TeacherParams":
+        if self.samples > 1 and self.provider == "file":
+            raise ValueError("samples > 1 needs a teacher to ask: provider file imports one "
+                             "assessment per row")
         return self
 
     @model_validator(mode="after")

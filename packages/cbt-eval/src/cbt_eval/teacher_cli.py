@@ -52,21 +52,22 @@ def run_command(args: argparse.Namespace) -> int:
 def _teacher_params(args: argparse.Namespace) -> Any:
     from pydantic import ValidationError
 
-    from cbt_schema.params import TeacherParams, format_validation_error, load_params
+    from cbt_schema.params import PipelineParams, format_validation_error, load_params
 
     params = load_params(args.params)
     overrides = {key: value for key, value in (
         ("provider", args.provider), ("model", args.model), ("base_url", args.base_url),
         ("samples", args.samples), ("majority", args.majority)) if value is not None}
     try:
-        teacher = TeacherParams.model_validate({**params.teacher.model_dump(), **overrides})
+        params = PipelineParams.model_validate(
+            {**params.model_dump(), "teacher": {**params.teacher.model_dump(), **overrides}})
     except ValidationError as exc:
         raise UserError(format_validation_error(f"{args.params} (with the command's "
                                                 "overrides)", exc)) from None
-    if teacher.provider == "file":
+    if params.teacher.provider == "file":
         raise UserError(f"{args.params}: teacher.provider: 'file' imports answers, there is "
                         f"no teacher to audit; pass --provider ({', '.join(PROVIDERS)})")
-    return params.model_copy(update={"teacher": teacher})
+    return params
 
 
 def _teacher(args: argparse.Namespace) -> int:

@@ -23,8 +23,16 @@ def load_audits(paths: list[Path]) -> list[dict[str, Any]]:
             raise UserError(f"{path}: cannot read an audit report ({exc})") from None
         if not isinstance(report, dict) or "metrics" not in report or "teacher" not in report:
             raise UserError(f"{path}: not a `cbt-eval teacher` report")
-        audits.append({**report, "source": str(path)})
+        audits.append({**report, "source": _shown(path)})
     return audits
+
+
+def _shown(path: Path) -> str:
+    """The path relative to the working directory when it lies under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _value(metrics: dict[str, Any], key: str) -> str:

@@ -145,7 +145,7 @@ def teacher_plan(params: PipelineParams, root: Path) -> dict:
     paying += "_cached" if teacher.prompt_caching and anthropic else ""
     paying = {"plain_cached": "cached"}.get(paying, paying)
     result = {
-        "provider": teacher.provider, "model": teacher.model,
+        "provider": teacher.provider, "model": teacher.model, "samples": teacher.samples,
         "lifecycle": ({"status": info.status, "released": str(info.released or ""),
                        "table_checked": table_checked()} if info else None),
         "thinking": teacher.thinking if anthropic else None,
@@ -155,7 +155,8 @@ def teacher_plan(params: PipelineParams, root: Path) -> dict:
         "events": stage("events", event_prompt, EventDraft,
                         [tokens(event_prompt.user(s), per) for s in seeds], typical_event),
         "assessments": stage("assessments", assess_prompt, Assessment,
-                             [tokens(assess_prompt.user(event_text), per)] * len(seeds),
+                             [tokens(assess_prompt.user(event_text), per)]
+                             * (len(seeds) * teacher.samples),  # k samples per event
                              typical_answer),
     }
     result["cost_usd_typical"] = {k: round(result["events"]["cost_usd_typical"][k]
@@ -261,7 +262,9 @@ def show_teacher(p: dict) -> None:
         s = te[name]
         cached = (f"cached, {s['cache_writes']} cache writes" if s["cacheable"]
                   else "not cacheable")
-        print(f"  {name}: {s['calls']} calls, shared prefix ~{s['prefix_tokens']} tokens "
+        samples = (f" ({te['samples']} samples per event)"
+                   if name == "assessments" and te.get("samples", 1) > 1 else "")
+        print(f"  {name}: {s['calls']} calls{samples}, shared prefix ~{s['prefix_tokens']} tokens "
               f"({cached}; few-shot {s['few_shot']}), ~{s['input_tokens']:,} input tokens, "
               f"~{s['output_tokens_typical']:,} output (<= {s['output_tokens_max']:,})")
     cost = te["cost_usd_typical"]

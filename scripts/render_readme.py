@@ -274,13 +274,20 @@ def ddp() -> str:
     return ddp_rehearsal()
 
 
+def teacher_audit() -> str:
+    from render_teachers import teacher_audit as block
+
+    return block()
+
+
 BLOCKS: dict[str, Callable[[], str]] = {"crisis-screen": crisis_screen,
                                         "crisis-startup": crisis_startup,
                                         "modelfile-crisis": modelfile_crisis,
                                         "measured": measured, "losses": losses,
                                         "local-eval": local_eval, "paper-cost": paper_cost,
                                         "paper-rehearsal": paper_rehearsal,
-                                        "paper-gpu": paper_gpu, "ddp": ddp}
+                                        "paper-gpu": paper_gpu, "ddp": ddp,
+                                        "teacher-audit": teacher_audit}
 
 
 def render(text: str) -> str:

@@ -211,3 +211,19 @@ def test_a_datasetdict_split_is_chosen_or_named(tmp_path: Path, capsys) -> None:
     assert _run(tmp_path, "events") == 2
     assert "'validation' is not one of this DatasetDict's splits: train, test" in _error_line(
         capsys.readouterr().err)
+
+
+def test_a_json_array_file_reads_like_jsonl(tmp_path: Path, capsys) -> None:
+    """A .json file holding one array of objects (as CBT-Bench ships its sets)."""
+    rows = pair_rows(4)
+    (tmp_path / "p.json").write_text(json.dumps(rows, indent=2) + "\n")
+    assert run_cli("cbt-datagen", _main, ["columns", str(tmp_path / "p.json")]) == 0
+    out = capsys.readouterr().out
+    assert "  situation: " in out and "  analysis: " in out
+    _params(tmp_path, tmp_path / "p.json")
+    assert _run(tmp_path, "events") == 0
+    events = read_jsonl(tmp_path / "generated/events.jsonl", Event)
+    assert [e.situation for e in events] == [r["situation"].strip() for r in rows]
+    (tmp_path / "p.json").write_text('[{"situation": "cut short"')
+    assert _run(tmp_path, "events") == 2
+    assert "p.json: not valid JSON" in _error_line(capsys.readouterr().err)

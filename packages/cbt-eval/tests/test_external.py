@@ -57,3 +57,17 @@ def test_jsonl_with_list_labels(tmp_path: Path) -> None:
     data = load_labelled(path, "t", ["l"], LabelMapping.load(None))
     assert data.gold == [frozenset({"should_statements", "labeling"})]
     assert data.excluded_rows == 1
+
+
+def test_json_array_file(tmp_path: Path) -> None:
+    """CBT-Bench ships each set as one JSON array of objects."""
+    path = tmp_path / "distortions_test.json"
+    rows = [{"ori_text": "a", "distortions": ["Mind Reading"]},
+            {"ori_text": "b", "distortions": ["Labeling", "Overgeneralization"]}]
+    path.write_text(json.dumps(rows, indent=2))
+    data = load_labelled(path, "ori_text", ["distortions"], LabelMapping.load(TEMPLATE))
+    assert data.gold == [frozenset({"jumping_to_conclusions"}),
+                         frozenset({"labeling", "overgeneralization"})]
+    path.write_text("[1, 2]")
+    with pytest.raises(UserError, match="expected an array of objects"):
+        load_labelled(path, "ori_text", ["distortions"], LabelMapping.load(TEMPLATE))

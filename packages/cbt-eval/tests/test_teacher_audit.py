@@ -109,6 +109,21 @@ def test_scores_by_hand_with_cost_and_repairs(server, files: Path) -> None:
     assert report["cost"]["usd"] > 0 and report["cost"]["requests_per_second"] > 0
     assert report["cost"]["tokens"]["output"] == sum(r.usage.output_tokens for r in logged)
     assert report["teacher"]["model"] == "claude-haiku-5-5"
+    # side by side: the row carries these figures, the plot one row per metric
+    assert run_cli("cbt-eval", _main, ["teachers-report", "audit.json", "--out", "t.md",
+                                       "--plot", "t.json"]) == 0
+    row = next(x for x in (files / "t.md").read_text().splitlines()
+               if x.startswith("| anthropic:claude-haiku-5-5"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1:4] == ["labelled.csv", "4", _with_ci(m, "micro_f1")]
+    assert cells[-2:] == ["25%", "0%"]
+    plot = json.loads((files / "t.json").read_text())
+    assert {p["metric"]: p["value"] for p in plot}["weighted_f1"] == round(m["weighted_f1"], 4)
+
+
+def _with_ci(m: dict, key: str) -> str:
+    low, high = m["ci"][key]
+    return f"{m[key]:.3f} [{low:.2f}, {high:.2f}]"
 
 
 def test_samples_merge_by_majority_with_kappa_and_resume_pays_nothing(server, files) -> None:
@@ -219,3 +234,26 @@ def test_local_teacher_on_a_small_file(files: Path, monkeypatch: pytest.MonkeyPa
     expected = score(data.gold[:1], preds, LABELS)
     assert report["metrics"]["micro_f1"] == expected["micro_f1"]
     assert report["metrics"]["per_class"] == expected["per_class"]
+
+
+@pytest.mark.parametrize("provider", ["anthropic-batch", "openai-compatible"])
+def test_every_hosted_provider_scores_the_same(files: Path, monkeypatch, provider) -> None:
+    """The batch API and an OpenAI-compatible server give the hand-computed figures too."""
+    from cbt_datagen.testing.openai_server import OpenAIServer
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    monkeypatch.setenv("CBT_BATCH_POLL_S", "0.05")
+    if provider == "openai-compatible":
+        s = OpenAIServer(responder=oracle()).start()
+        url, teacher = s.url + "/v1", {"provider": provider, "model": "local-model"}
+    else:
+        s = AnthropicServer(responder=oracle()).start()
+        url, teacher = s.url, {"provider": provider}
+    try:
+        code, report = audit(files, url, **teacher)
+    finally:
+        s.stop()
+    assert code == 0 and report["teacher"]["provider"] == provider
+    assert report["metrics"]["micro_f1"] == pytest.approx(2 / 3)
+    assert report["metrics"]["binary_f1"] == pytest.approx(6 / 7)
+    assert report["texts"]["scored"] == 4

@@ -75,8 +75,17 @@ def _rows(path: Path) -> list[dict]:
     if not path.is_file():
         raise UserError(f"{path}: file not found")
     if path.suffix.lower() in {".jsonl", ".json"}:
+        text = path.read_text(encoding="utf-8")
+        if text.lstrip().startswith("["):  # one JSON array of objects (CBT-Bench's files)
+            try:
+                rows = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise UserError(f"{path}:{exc.lineno}: not valid JSON") from None
+            if not all(isinstance(r, dict) for r in rows):
+                raise UserError(f"{path}: expected an array of objects")
+            return rows
         rows = []
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        for lineno, line in enumerate(text.splitlines(), 1):
             if line.strip():
                 try:
                     rows.append(json.loads(line))

@@ -76,10 +76,15 @@ def markdown(audits: list[dict[str, Any]]) -> str:
 
 
 def plot_rows(audits: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per (teacher, metric), for `dvc plots` (x: metric, y: value, colour: teacher)."""
-    return [{"teacher": a.get("label") or a["teacher"]["model"], "metric": key,
-             "value": a["metrics"][key]}
-            for a in audits for key in PLOTTED if a["metrics"].get(key) is not None]
+    """One row per (metric, teacher), for `dvc plots` (a horizontal bar each: y `row`)."""
+    rows = []
+    for key in PLOTTED:
+        for a in audits:
+            if a["metrics"].get(key) is not None:
+                teacher = a.get("label") or a["teacher"]["model"]
+                rows.append({"row": f"{key} · {teacher}", "metric": key, "teacher": teacher,
+                             "value": round(a["metrics"][key], 4)})
+    return rows
 
 
 def write_report(paths: list[Path], out: Path, plot: Path) -> None:

@@ -88,8 +88,25 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, Any]]:
             raise UserError(f"{path}: line {reader.line_num}: not valid CSV ({exc})") from None
 
 
+def _json_array_rows(path: Path) -> Iterator[tuple[int, Any]]:
+    """A .json file holding one array of objects (as CBT-Bench ships): read whole."""
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(rows, list):
+        raise UserError(f"{path}: expected an array of objects, found a {type(rows).__name__}")
+    for number, row in enumerate(rows, 1):
+        yield number, (row if isinstance(row, dict) else
+                       BadRow(f"item {number} is a {type(row).__name__}, not an object"))
+
+
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, Any]]:
     _not_text(path, "JSONL")
+    with path.open("rb") as fh:
+        if path.suffix.lower() == ".json" and fh.read(64).lstrip().startswith(b"["):
+            yield from _json_array_rows(path)
+            return
     number = 0
     with path.open(encoding="utf-8", errors="surrogateescape") as fh:
         for lineno, line in enumerate(fh, 1):

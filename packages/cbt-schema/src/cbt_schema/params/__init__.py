@@ -39,7 +39,7 @@ class PipelineParams(Params):
     seeds: SeedsParams = SeedsParams()
     teacher: TeacherParams = TeacherParams()
     events: GenerationStageParams = GenerationStageParams(prompt="prompts/event.j2",
-                                                          max_tokens=200)
+                                                          max_tokens=200, balanced_fraction=0.25)
     assessments: GenerationStageParams = GenerationStageParams(
         prompt="prompts/assessment.j2", max_tokens=600
     )

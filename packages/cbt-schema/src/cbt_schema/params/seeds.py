@@ -15,7 +15,7 @@ class SeedsParams(Params):
     A pool left as null uses the built-in list of cbt-seeds.
     """
 
-    n: int = Field(40, ge=1)
+    n: int = Field(24, ge=1)
     age_min: int = Field(18, ge=18, le=120)
     age_max: int = Field(80, ge=18, le=120)
     sexes: list[str] | None = None

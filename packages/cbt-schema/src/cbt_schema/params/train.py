@@ -47,10 +47,11 @@ class BaseModelParams(Params):
 
 class LoraParams(Params):
     r: int = Field(16, ge=1, le=512)
-    alpha: int = Field(16, ge=1)
+    alpha: int = Field(32, ge=1)
     dropout: float = Field(0.0, ge=0, lt=1)
     target_modules: list[str] = Field(
-        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"], min_length=1
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
+                                 "down_proj"], min_length=1
     )
 
 
@@ -69,24 +70,24 @@ class TrainParams(Params):
 
     backend: Literal["auto", "hf", "unsloth"] = "auto"
     base_model: str = "models/base"
-    max_length: int = Field(2048, ge=32)
+    max_length: int = Field(1024, ge=32)
     loss_on: Literal["assistant", "all"] = "assistant"
     load_in_4bit: bool = False
     gradient_checkpointing: bool = False
     lora: LoraParams = LoraParams()
     batch_size: int = Field(2, ge=1)
     eval_batch_size: int = Field(4, ge=1)
-    grad_accum: int = Field(4, ge=1)
-    learning_rate: float = Field(2e-4, gt=0, lt=1)
+    grad_accum: int = Field(1, ge=1)
+    learning_rate: float = Field(1e-3, gt=0, lt=1)
     lr_scheduler: str = "linear"
     optim: str = "adamw_torch"
     weight_decay: float = Field(0.0, ge=0)
-    warmup_steps: int = Field(5, ge=0)
-    epochs: float = Field(5, gt=0)
+    warmup_steps: int = Field(2, ge=0)
+    epochs: float = Field(4, gt=0)
     max_steps: int = Field(-1, ge=-1)
     logging_steps: int = Field(1, ge=1)
     eval_steps: int = Field(0, ge=0, description="0 = evaluate once per epoch.")
-    save_steps: int = Field(20, ge=1)
+    save_steps: int = Field(10, ge=1)
     save_total_limit: int = Field(2, ge=1)
     loss_tolerance: float = Field(1e-3, ge=0)
     distributed: Literal["none", "ddp", "fsdp"] = "none"

@@ -6,8 +6,8 @@ import json
 import time
 from pathlib import Path
 
+from cbt_schema.atomic import atomic_dir
 from cbt_schema.errors import UserError
-from cbt_train._fs import replace_dir
 
 
 def merge_adapter(adapter: Path, out: Path, base: str | None = None) -> Path:
@@ -30,10 +30,8 @@ def merge_adapter(adapter: Path, out: Path, base: str | None = None) -> Path:
     merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     tokenizer = AutoTokenizer.from_pretrained(adapter)
 
-    def build(tmp: Path) -> None:
+    with atomic_dir(out) as tmp:
         merged.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
-
-    replace_dir(Path(out), build)
     print(f"merged in {time.perf_counter() - t0:.1f} s", flush=True)
     return Path(out)

@@ -22,7 +22,7 @@ NEEDED = ("convert_hf_to_gguf.py", "convert_lora_to_gguf.py", "conversion/", "gg
 
 def extra_missing() -> str | None:
     """The first module of the `llama` extra that is not importable, or None."""
-    for module in ("llama_cpp", "gguf", "sentencepiece"):
+    for module in ("llama_cpp", "gguf", "sentencepiece", "cbt_train"):
         if importlib.util.find_spec(module) is None:
             return module
     return None

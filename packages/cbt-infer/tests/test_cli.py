@@ -49,6 +49,30 @@ def test_crisis_text_gets_resources_without_a_model(tmp_path: Path) -> None:
     assert proc.returncode == 0 and "988" in proc.stdout and not proc.stderr
 
 
+class _NoModel:
+    """A backend that is never asked: a likely-risk text gets no model output."""
+
+    name = "never-used"
+
+
+@pytest.mark.parametrize("flags", [[], ["--json"]])
+def test_crisis_output_is_what_the_api_returns(flags: list[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from cbt_infer import Assessor, CrisisPolicy
+    from cbt_infer.cli import format_text
+
+    monkeypatch.setenv("COLUMNS", "88")  # the same text width here and in the subprocess
+    text = "I've been saving up my pills."
+    # the probe file is never read: keywords decide likely risk (API and CLI alike)
+    policy = CrisisPolicy(crisis_probe="/nonexistent.json", country="IE")
+    api = Assessor(_NoModel(), "Be kind.", policy).assess(text)
+    assert api.crisis and api.screen == "keywords (likely risk)" and api.backend == ""
+    proc = run([*flags, "--country", "IE", "--crisis-probe", "/nonexistent.json", text])
+    assert proc.returncode == 0 and not proc.stderr
+    expected = json.dumps(api.to_dict(), indent=2) if flags else format_text(api)
+    assert proc.stdout == expected + "\n"
+
+
 def test_crisis_lines_by_country() -> None:
     proc = run(["--country", "IE", "I want to kill myself"])
     assert proc.returncode == 0 and "1800 247 247" in proc.stdout and "988" not in proc.stdout

@@ -98,6 +98,38 @@ def test_api_finds_the_probe_from_the_environment(trained_probe: dict[str, Path]
     assert result.tier == assessor.crisis_screen("My flatmate ate my leftovers again.").tier
 
 
+@pytest.mark.slow
+def test_api_screens_with_the_probe_by_default_and_the_cli_answers_as_the_api(
+        trained_probe: dict[str, Path], base_dir: Path, unseen_crisis: list[str],
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No crisis_probe argument: the probe at models/crisis_probe.json screens. For every
+    likely-risk text the CLI prints exactly the API's answer, without loading a student."""
+    import shutil
+    import subprocess
+    import sys
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CBT_CRISIS_PROBE", raising=False)
+    (tmp_path / "models").mkdir()
+    shutil.copy(trained_probe["probe"], tmp_path / "models" / "crisis_probe.json")
+    assessor = Assessor.from_pretrained(base_dir, system_prompt="Be kind.", country="GB")
+    assert assessor.crisis_screen.probe is not None
+    assert assessor.crisis_screen.active == ("keywords, then the learned probe "
+                                             "(models/crisis_probe.json)")
+    results = assessor.assess_many([*unseen_crisis, "I want to kill myself"], progress=False,
+                                   max_new_tokens=4)
+    assert all(r.tier in ("possible", "likely") for r in results)
+    # the keywords miss these: the probe decided
+    assert all(assessor.policy.verdict(t).probability is not None for t in unseen_crisis)
+    cli = [sys.executable, "-c", "from cbt_infer.cli import main; main()"]
+    for api in (r for r in results if r.crisis):
+        proc = subprocess.run([*cli, "--json", "--country", "GB", "--base",
+                               str(tmp_path / "no-student"), api.situation],
+                              capture_output=True, text=True, timeout=600, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout) == api.to_dict()
+
+
 def test_every_country_names_its_source_and_date() -> None:
     lines = country_lines()
     assert {"US", "GB", "IE", "CA", "AU", "IN", "DE", "FR"} <= set(lines)

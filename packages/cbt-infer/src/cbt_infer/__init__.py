@@ -11,6 +11,7 @@ from importlib import import_module
 
 _EXPORTS = {
     "Assessor": "cbt_infer.assessor", "Stream": "cbt_infer.assessor",
+    "CrisisPolicy": "cbt_infer.assessor",
     "Settings": "cbt_infer.backend_hf", "AssessResult": "cbt_infer.result",
     "Generation": "cbt_infer.result", "NOTICE": "cbt_infer.safety",
     "CrisisResources": "cbt_infer.safety", "Screen": "cbt_infer.safety",

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,7 +22,94 @@ from cbt_infer.crisis_probe import CrisisProbe
 from cbt_infer.prompt import messages_for, resolve_system_prompt
 from cbt_infer.result import AssessResult, from_generation
 from cbt_infer.safety import NOTICE, POSSIBLE_LINE, CrisisResources, CrisisScreen, Screen
+from cbt_infer.safety import screen as keywords_only
 from cbt_schema.errors import UserError
+
+KEYWORDS_LIKELY = "keywords (likely risk)"
+
+
+class CrisisPolicy:
+    """What a person at risk gets, the same from every entry point (the Python API, the CLI;
+    the evaluation turns the screen off with `screen_input=False`):
+
+    - keywords first: their likely risk is final (the probe never lowers a tier), so it is
+      answered at once, with no model file read or loaded (`screen`: "keywords (likely risk)");
+    - then the learned probe: `crisis_probe` True finds it at $CBT_CRISIS_PROBE or
+      models/crisis_probe.json, where a missing or corrupt file is an error naming the fix; a
+      path or a CrisisProbe names it; False is keywords only, said in every result's `screen`;
+    - likely risk gets the resources only (`answer`, the one place that answer is built),
+      possible risk the resources first and then the analysis (`lead`), none the
+      analysis alone.
+
+    `country` (ISO code, default $CBT_COUNTRY) picks the crisis lines; `crisis_resources` (a
+    CrisisResources or a JSON file) replaces them. The probe file is read on first need, or
+    by `load()` (to fail before any other work); its encoder by `build()`."""
+
+    def __init__(self, crisis_probe: CrisisProbe | str | Path | bool = True,
+                 crisis_resources: CrisisResources | str | Path | None = None,
+                 country: str | None = None) -> None:
+        if crisis_resources is None:
+            crisis_resources = CrisisResources.for_country(country)
+        elif not isinstance(crisis_resources, CrisisResources):
+            crisis_resources = CrisisResources.load(crisis_resources)
+        self.resources = crisis_resources
+        self._probe = crisis_probe
+        self._screen: CrisisScreen | None = None
+
+    @property
+    def screen(self) -> CrisisScreen:
+        """Keywords, then the probe (read from its file on first use)."""
+        if self._screen is None:
+            self._screen = CrisisScreen.load(self._probe)
+        return self._screen
+
+    def load(self) -> CrisisPolicy:
+        """Read the probe file now: a missing one fails before any model loads."""
+        _ = self.screen
+        return self
+
+    def build(self) -> CrisisPolicy:
+        """Also load the probe's encoder now (never while another thread loads a model)."""
+        self.screen.build()
+        return self
+
+    def verdict(self, situation: str,
+                before_probe: Callable[[], None] | None = None) -> Screen:
+        """The tier of a (non-empty) situation: keywords, then the probe when they leave it
+        open. `before_probe` runs just before the probe scores (the CLI waits there for a
+        student loading in another thread)."""
+        keywords = keywords_only(situation)
+        if keywords.crisis:
+            return keywords
+        if before_probe is not None:
+            before_probe()
+        return self.screen(situation)
+
+    def crisis_answer(self, situation: str,
+                      before_probe: Callable[[], None] | None = None) -> AssessResult | None:
+        """The likely tier's answer, or None for the other tiers (before any student)."""
+        verdict = self.verdict(situation, before_probe)
+        return self.answer(situation, verdict) if verdict.crisis else None
+
+    def answer(self, situation: str, verdict: Screen) -> AssessResult:
+        """The crisis answer for a likely verdict: no model output, so no backend."""
+        label = KEYWORDS_LIKELY if verdict.probability is None else self.screen.active
+        return AssessResult(situation=situation, message=self.resources.render(), notice="",
+                            crisis=True, signals=verdict.signals, finish_reason="crisis",
+                            tier=verdict.tier, screen=label)
+
+    def lead(self) -> str:
+        """What the possible tier shows before the analysis."""
+        return f"{self.resources.render()}\n\n{POSSIBLE_LINE}"
+
+    def mark(self, result: AssessResult, verdict: Screen | None) -> AssessResult:
+        """An analysis marked with the verdict (None: the screen was off); the possible tier
+        carries the lead."""
+        if verdict is None:
+            return replace(result, screen="off")
+        return replace(result, tier=verdict.tier, signals=verdict.signals,
+                       crisis_resources=self.lead() if verdict.tier == "possible" else "",
+                       screen=self.screen.active)
 
 
 class Stream:
@@ -37,15 +124,22 @@ class Stream:
 
 
 class Assessor:
-    def __init__(self, backend, system_prompt: str, resources: CrisisResources | None = None,
-                 settings: Settings | None = None,
-                 crisis_screen: CrisisScreen | None = None) -> None:
-        """`crisis_screen` None means keywords only; from_pretrained loads the full screen."""
+    def __init__(self, backend, system_prompt: str, policy: CrisisPolicy | None = None,
+                 settings: Settings | None = None) -> None:
+        """`policy` None means keywords only (CrisisPolicy(crisis_probe=False), said in each
+        result's `screen`); from_pretrained screens with the learned probe by default."""
         self.backend = backend
         self.system_prompt = system_prompt
-        self.resources = resources or CrisisResources.default()
+        self.policy = policy or CrisisPolicy(crisis_probe=False)
         self.settings = settings or Settings()
-        self.crisis_screen = crisis_screen or CrisisScreen.load(False)
+
+    @property
+    def resources(self) -> CrisisResources:
+        return self.policy.resources
+
+    @property
+    def crisis_screen(self) -> CrisisScreen:
+        return self.policy.screen
 
     @classmethod
     def from_pretrained(cls, base: str | Path | None = None, adapter: str | Path | None = None,
@@ -60,19 +154,17 @@ class Assessor:
         """Load base + peft adapter, a merged model folder (`base` alone), or a GGUF file on
         llama.cpp (`gguf=`, optionally `lora_gguf=`). `system_prompt` is text or a .txt path;
         by default `system_prompt.txt` in the model folder, else the built-in prompt.
-        The crisis screen is keywords, then the learned probe: `crisis_probe` True finds it at
-        $CBT_CRISIS_PROBE or models/crisis_probe.json (an error when missing), a path or a
-        CrisisProbe names it, False turns it off (keywords only). `country` (ISO code, default
-        $CBT_COUNTRY) picks the crisis lines; `crisis_resources` (a JSON file) replaces
-        them. `device` auto loads on CUDA when there is a
+        The crisis screen (CrisisPolicy) is keywords, then the learned probe: `crisis_probe`
+        True finds it at $CBT_CRISIS_PROBE or models/crisis_probe.json (an error when
+        missing), a path or a CrisisProbe names it, False turns it off (keywords only).
+        `country` (ISO code, default $CBT_COUNTRY) picks the crisis lines; `crisis_resources`
+        (a JSON file) replaces them. `device` auto loads on CUDA when there is a
         GPU (bf16, or 4-bit for a bitsandbytes checkpoint), else on the CPU in fp32, and
         refuses a model that does not fit with the estimate (cbt_infer.device)."""
-        if crisis_resources is None:
-            crisis_resources = CrisisResources.for_country(country)
-        elif not isinstance(crisis_resources, CrisisResources):
-            crisis_resources = CrisisResources.load(crisis_resources)
-        crisis_screen = CrisisScreen.load(crisis_probe)  # before the student: fail fast
-        crisis_screen.build()  # one model at a time: transformers' loading is not thread-safe
+        policy = CrisisPolicy(crisis_probe, crisis_resources, country)
+        # before the student: a missing probe fails fast, and one model loads at a time
+        # (transformers' loading is not thread-safe)
+        policy.build()
         if gguf is not None:
             if adapter is not None:
                 raise UserError("a GGUF model takes its adapter as a LoRA GGUF (lora_gguf= / "
@@ -91,25 +183,9 @@ class Assessor:
             backend = TransformersBackend(model, tokenizer, description)
             folders = [spec.adapter, spec.base]
         prompt = resolve_system_prompt(system_prompt, *folders)
-        return cls(backend, prompt, crisis_resources, settings, crisis_screen)
+        return cls(backend, prompt, policy, settings)
 
     # -- checks -------------------------------------------------------------------------
-    def crisis_result(self, situation: str, verdict: Screen) -> AssessResult:
-        """The likely tier's answer: the resources, no analysis."""
-        return AssessResult(situation=situation, message=self.resources.render(), notice="",
-                            crisis=True, signals=verdict.signals, finish_reason="crisis",
-                            backend=self.backend.name, tier=verdict.tier,
-                            screen=self.crisis_screen.active)
-
-    def _screened(self, result: AssessResult, verdict: Screen | None) -> AssessResult:
-        """Mark an analysis with the screen's verdict; the possible tier adds the resources."""
-        if verdict is None:
-            return replace(result, screen="off")
-        extra = (f"{self.resources.render()}\n\n{POSSIBLE_LINE}"
-                 if verdict.tier == "possible" else "")
-        return replace(result, tier=verdict.tier, signals=verdict.signals,
-                       crisis_resources=extra, screen=self.crisis_screen.active)
-
     def _prepare(self, situation: str, settings: Settings) -> list[dict[str, str]]:
         """Messages for a situation, or UserError when it is empty or does not fit.
 
@@ -150,22 +226,22 @@ class Assessor:
     def _verdict(self, situation: str, screen_input: bool) -> Screen | None:
         if not screen_input or not isinstance(situation, str) or not situation.strip():
             return None  # off (evaluation), or an empty input _prepare reports
-        return self.crisis_screen(situation)
+        return self.policy.verdict(situation)
 
     def _stream(self, situation: str, screen_input: bool,
                 settings: Settings) -> Iterator[str]:
         verdict = self._verdict(situation, screen_input)
         if verdict is not None and verdict.crisis:
-            result = self.crisis_result(situation, verdict)
+            result = self.policy.answer(situation, verdict)
             yield result.display
             return result
         messages = self._prepare(situation, settings)
         if verdict is not None and verdict.tier == "possible":
-            yield f"{self.resources.render()}\n\n{POSSIBLE_LINE}\n\n"
+            yield f"{self.policy.lead()}\n\n"
         gen = yield from self.backend.stream(messages, settings)
         yield "\n\n" + NOTICE
-        return self._screened(from_generation(situation, gen, NOTICE, self.backend.name,
-                                              settings.max_new_tokens), verdict)
+        return self.policy.mark(from_generation(situation, gen, NOTICE, self.backend.name,
+                                                settings.max_new_tokens), verdict)
 
     def assess_many(self, situations: Iterable[str], *, batch_size: int = 1,
                     screen_input: bool = True, progress: bool = True,
@@ -181,7 +257,7 @@ class Assessor:
         todo: list[tuple[int, list[dict[str, str]]]] = []
         for i, situation in enumerate(situations):
             if (verdict := verdicts[i]) is not None and verdict.crisis:
-                results[i] = self.crisis_result(situation, verdict)
+                results[i] = self.policy.answer(situation, verdict)
                 continue
             try:
                 todo.append((i, self._prepare(situation, settings)))
@@ -196,7 +272,7 @@ class Assessor:
             chunk = todo[start:start + batch_size]
             gens = self.backend.generate_batch([m for _, m in chunk], settings)
             for (i, _), gen in zip(chunk, gens, strict=True):
-                results[i] = self._screened(from_generation(
+                results[i] = self.policy.mark(from_generation(
                     situations[i], gen, NOTICE, self.backend.name, settings.max_new_tokens),
                     verdicts[i])
             bar.update(len(chunk))

@@ -83,7 +83,7 @@ def _ask() -> str:
     return "\n".join(lines)
 
 
-def _load(args: argparse.Namespace, resources, crisis_screen):
+def _load(args: argparse.Namespace, policy):
     from cbt_infer.assessor import Assessor
     from cbt_infer.backend_hf import Settings
     from cbt_schema.errors import UserError
@@ -93,8 +93,8 @@ def _load(args: argparse.Namespace, resources, crisis_screen):
     prompt = args.system_prompt
     if prompt is None and Path("prompts/system.txt").is_file():
         prompt = Path("prompts/system.txt")
-    common = {"system_prompt": prompt, "crisis_resources": resources, "settings": settings,
-              "crisis_probe": crisis_screen.probe or False}
+    common = {"system_prompt": prompt, "crisis_resources": policy.resources,
+              "settings": settings, "crisis_probe": policy.screen.probe or False}
     if args.backend == "llama" or args.gguf:
         gguf = args.gguf or next((g for g in GGUF_DEFAULTS if Path(g).is_file()), None)
         if gguf is None:
@@ -165,39 +165,30 @@ def _main(argv: list[str]) -> int:
         raise UserError("--crisis-probe and --no-crisis-probe do not mix: choose one")
     if args.max_new_tokens < 1:
         raise UserError(f"--max-new-tokens: must be at least 1 (got {args.max_new_tokens})")
-    from cbt_infer.safety import CrisisResources, CrisisScreen
+    from cbt_infer.assessor import CrisisPolicy
 
-    if args.crisis_resources is not None:
-        resources = CrisisResources.load(args.crisis_resources)
-    else:
-        resources = CrisisResources.for_country(args.country)
     probe = False if args.no_crisis_probe else args.crisis_probe or True
+    policy = CrisisPolicy(probe, args.crisis_resources, args.country)
     interactive = args.situation is None and args.file is None and sys.stdin.isatty()
     pending = None
     if interactive:  # a missing probe fails before the person types; the models load meanwhile
-        crisis_screen = CrisisScreen.load(probe)
-        pending = _Background(lambda: _load(args, resources, crisis_screen))
+        policy.load()
+        pending = _Background(lambda: _load(args, policy))
         situation = _ask()
     else:
         situation = _read_situation(args)
     if not situation.strip():
         raise UserError("the situation is empty: describe what happened and how you feel")
-    # A keyword signal of likely risk is answered at once: the probe could not lower it, so
-    # the resources never wait for (or depend on) a model file.
-    keywords = CrisisScreen.load(False)(situation)
-    if keywords.crisis:
-        _print_crisis(args, situation, keywords, resources, "keywords (likely risk)")
+    # Likely risk needs no student: the policy answers it before one loads (from keywords
+    # before any model file is read). The probe scores only after a loading in the
+    # background has ended: one model at a time.
+    crisis = policy.crisis_answer(situation, before_probe=pending.settle if pending else None)
+    if crisis is not None:
+        _show(args, crisis)
         if pending is not None:
             pending.settle()  # shown at once; then let the loading end quietly before exit
         return 0
-    if pending is None:
-        crisis_screen = CrisisScreen.load(probe)
-    else:
-        pending.settle()  # one model at a time: the probe scores after the loading ends
-    verdict = crisis_screen(situation)  # likely risk needs no student
-    if verdict.crisis:
-        return _print_crisis(args, situation, verdict, resources, crisis_screen.active)
-    assessor = pending() if pending is not None else _load(args, resources, crisis_screen)
+    assessor = pending() if pending is not None else _load(args, policy)
     if args.stream:
         stream = assessor.stream(situation)
         for chunk in stream:
@@ -206,24 +197,18 @@ def _main(argv: list[str]) -> int:
         result = stream.result
     else:
         result = assessor.assess(situation)
-        print(json.dumps(result.to_dict(), indent=2) if args.json else format_text(result))
+        _show(args, result)
     if result is not None and not result.crisis and not result.parsed:
         print("cbt-infer: note: the answer could not be read as a structured assessment ("
               + "; ".join(result.problems) + ")", file=sys.stderr)
-    if crisis_screen.probe is None:
-        print(f"cbt-infer: note: crisis screen: {crisis_screen.active}", file=sys.stderr)
+    if assessor.crisis_screen.probe is None:
+        print(f"cbt-infer: note: crisis screen: {assessor.crisis_screen.active}",
+              file=sys.stderr)
     return 0
 
 
-def _print_crisis(args: argparse.Namespace, situation: str, verdict, resources,
-                  active: str) -> int:
-    from cbt_infer.result import AssessResult
-
-    result = AssessResult(situation=situation, message=resources.render(), notice="",
-                          crisis=True, signals=verdict.signals, finish_reason="crisis",
-                          tier=verdict.tier, screen=active)
+def _show(args: argparse.Namespace, result) -> None:
     print(json.dumps(result.to_dict(), indent=2) if args.json else format_text(result))
-    return 0
 
 
 class _Background:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -89,25 +88,18 @@ def export(base: Path, adapter: Path | None, out: Path, quantization: str = "q4_
 
 
 def _merge(base: Path, spec, out: Path) -> None:
-    """Merge spec.adapter into the base and save a plain model folder (tokenizer from the
-    staged base). A 4-bit student is loaded on the GPU and dequantized to bf16 first: LoRA
-    merges into 16-bit weights, and llama.cpp converts those."""
-    from transformers import AutoTokenizer
+    """Merge spec.adapter into the base with cbt-train's merge (the tokenizer from the staged
+    base, GGUF-ready); the weights come from the hub id when the student is a hub model."""
+    from cbt_infer.loading import check_adapter_fits
 
-    from cbt_infer.loading import ModelSpec, check_adapter_fits, load_transformers
-
+    try:
+        from cbt_train.merge import merge_adapter
+    except ImportError:
+        raise UserError("export merges with cbt-train: install the extra cbt-infer[llama] "
+                        "(it brings cbt-train)") from None
     weights = spec.base if not Path(spec.base).is_dir() else str(base)
-    model, _ = load_transformers(ModelSpec(base=weights))
-    if getattr(model, "is_loaded_in_4bit", False):
-        model = model.dequantize()
-    if spec.adapter is not None:
-        from peft import PeftModel
-
-        check_adapter_fits(model, spec)
-        model = PeftModel.from_pretrained(model, str(spec.adapter)).merge_and_unload()
-    model.save_pretrained(out)
-    AutoTokenizer.from_pretrained(base).save_pretrained(out)
-    shutil.copy2(base / "tokenizer.json", out / "tokenizer.json")
+    merge_adapter(spec.adapter, out, weights, tokenizer=base,
+                  check=lambda model: check_adapter_fits(model, spec))
 
 
 def skip(out: Path, reason: str) -> None:

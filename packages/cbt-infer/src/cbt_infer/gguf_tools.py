@@ -13,6 +13,7 @@ import sys
 import tarfile
 from pathlib import Path
 
+from cbt_schema.atomic import atomic_dir
 from cbt_schema.errors import UserError
 
 CONVERTERS = ("convert_hf_to_gguf.py", "convert_lora_to_gguf.py")
@@ -21,7 +22,7 @@ NEEDED = ("convert_hf_to_gguf.py", "convert_lora_to_gguf.py", "conversion/", "gg
 
 def extra_missing() -> str | None:
     """The first module of the `llama` extra that is not importable, or None."""
-    for module in ("llama_cpp", "gguf", "sentencepiece"):
+    for module in ("llama_cpp", "gguf", "sentencepiece", "cbt_train"):
         if importlib.util.find_spec(module) is None:
             return module
     return None
@@ -70,16 +71,13 @@ def _fetch_converters(ver: str, target: Path) -> Path:
     if proc.returncode or not archives:
         raise UserError(f"cannot fetch the converters ({spec} sdist): pass --llama-cpp-dir "
                         "or set CBT_LLAMA_CPP_DIR to a llama.cpp checkout")
-    tmp = target.with_name(target.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    with tarfile.open(archives[0]) as tar:
+    with atomic_dir(target) as tmp, tarfile.open(archives[0]) as tar:
         for member in tar.getmembers():
             rel = member.name.split("/vendor/llama.cpp/", 1)
             if len(rel) == 2 and rel[1].startswith(NEEDED) and (member.isfile()
                                                                  or member.isdir()):
                 member.name = rel[1]
                 tar.extract(member, tmp, filter="data")
-    tmp.rename(target)
     shutil.rmtree(download, ignore_errors=True)
     return target
 

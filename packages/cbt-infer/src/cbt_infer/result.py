@@ -27,7 +27,7 @@ class AssessResult:
     """The answer to one situation.
 
     `tier` is the crisis screen's verdict (cbt_infer.safety): `likely` results (`crisis`) carry
-    the crisis message and no model output; `possible` ones carry the resources in
+    the crisis message and no model output (so no `backend`); `possible` ones carry the resources in
     `crisis_resources`, shown before the analysis. Otherwise `raw` is the model's text exactly
     as generated; `assessment` is it parsed by cbt-schema, or None when it could not be read
     (then `problems` says why and `raw` is still there: nothing is dropped).

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from cbt_schema.atomic import atomic_path, write_atomic
 from cbt_schema.errors import UserError
 
 M = TypeVar("M", bound=BaseModel)
@@ -94,34 +94,18 @@ class JsonlAppender:
 
 
 def write_jsonl(path: str | Path, records: Iterable[BaseModel | dict]) -> int:
-    """Write all records atomically (temp file + rename); return how many were written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write all records atomically (cbt_schema.atomic); return how many were written."""
     count = 0
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for record in records:
-                if isinstance(record, BaseModel):
-                    fh.write(record.model_dump_json() + "\n")
-                else:
-                    fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-                count += 1
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as fh:
+        for record in records:
+            if isinstance(record, BaseModel):
+                fh.write(record.model_dump_json() + "\n")
+            else:
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
     return count
 
 
 def write_json(path: str | Path, obj: object) -> None:
     """Write a JSON document atomically, pretty-printed (metrics files)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(obj, fh, indent=2, sort_keys=True)
-        fh.write("\n")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")

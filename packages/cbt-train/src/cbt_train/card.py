@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from cbt_schema.atomic import atomic_dir
 from cbt_schema.params import TrainParams
-from cbt_train._fs import replace_dir
 
 NOTICE = ("cbt is a research and self-help tool. It is not a substitute for a therapist. If "
           "you are thinking about harming yourself, contact a crisis line or emergency "
@@ -19,15 +19,12 @@ LOSS_ON = {"assistant": "the assistant's reply only", "all": "the whole sequence
 def write_adapter(model, tokenizer, chat_template: str | None, out: Path, params: TrainParams,
                   seed: int, data: dict[str, str], metrics: dict) -> None:
     """Save adapter + tokenizer (with the model's own chat template) + card, atomically."""
-
-    def build(tmp: Path) -> None:
+    with atomic_dir(out) as tmp:
         model.save_pretrained(tmp)
         tokenizer.chat_template = chat_template
         tokenizer.save_pretrained(tmp)
         (tmp / "README.md").write_text(model_card(params, seed, data, metrics),
                                        encoding="utf-8")
-
-    replace_dir(Path(out), build)
 
 
 def model_card(params: TrainParams, seed: int, data: dict[str, str], metrics: dict) -> str:

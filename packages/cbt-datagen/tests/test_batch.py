@@ -8,9 +8,10 @@ from cbt_datagen.model_table import price_for
 from cbt_datagen.prompts import load_prompt, schema_for
 from cbt_datagen.providers.anthropic_batch import AnthropicBatchProvider
 from cbt_datagen.providers.base import GenReply, GenRequest
+from cbt_datagen.specs import event_spec
 from cbt_datagen.testing.helpers import HAIKU, make_seeds
 from cbt_datagen.testing.replies import Fault, rate_faults
-from cbt_schema import Event, EventDraft
+from cbt_schema import EventDraft
 from cbt_schema.params import TeacherParams
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -22,10 +23,7 @@ def _teacher(url: str) -> TeacherParams:
 
 
 def _spec() -> StageSpec:
-    return StageSpec("events", EventDraft, load_prompt(ROOT / "prompts/event.j2"), 400,
-                     lambda k, i, r, p: Event(id=f"event-{k[:16]}", seed_id=i,
-                                              situation=r.situation, reaction=r.reaction,
-                                              provenance=p))
+    return event_spec(load_prompt(ROOT / "prompts/event.j2"), 400)
 
 
 def test_batch_resubmits_only_failed_and_halves_the_cost(anthropic_server, api_key,

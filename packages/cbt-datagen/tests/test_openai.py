@@ -5,12 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from cbt_datagen.engine import StageSpec, run_stage
+from cbt_datagen.engine import run_stage
 from cbt_datagen.prompts import load_prompt
 from cbt_datagen.providers.openai_compat import OpenAICompatibleProvider, parse_completion
+from cbt_datagen.specs import assessment_spec
 from cbt_datagen.testing.helpers import PRICES, cli, write_params
 from cbt_datagen.testing.replies import Fault, always, rate_faults
-from cbt_schema import Assessment, AssessmentRecord, QuarantinedReply, UserError
+from cbt_schema import AssessmentRecord, QuarantinedReply, UserError
 from cbt_schema.jsonl import read_jsonl
 from cbt_schema.params import Price, TeacherParams
 
@@ -70,9 +71,7 @@ def test_garbage_is_quarantined(openai_server, tmp_path) -> None:
     server = openai_server(faults=always(Fault.INVALID_JSON))
     teacher = TeacherParams(provider="openai-compatible", model="local-model",
                             base_url=server.url + "/v1")
-    spec = StageSpec("assessments", Assessment, load_prompt(ROOT / "prompts/assessment.j2"),
-                     600, lambda k, i, r, p: AssessmentRecord(id=k, event_id=i, assessment=r,
-                                                              provenance=p))
+    spec = assessment_spec(load_prompt(ROOT / "prompts/assessment.j2"), 600)
     result = run_stage(OpenAICompatibleProvider(teacher), spec, [("e1", "x"), ("e2", "y")],
                        work_path=tmp_path / "w.jsonl", max_attempts=2,
                        price=Price(**PRICES["local-model"]), progress=False)

@@ -41,12 +41,13 @@ def teacher_replies(texts: list[str], params: PipelineParams, *, work_dir: Path,
     the engine's StageResult, the prompt's sha256)."""
     from cbt_datagen.budget import Budget
     from cbt_datagen.commands._teacher import key_params
-    from cbt_datagen.consensus import sample_item_id, split_item_id
-    from cbt_datagen.engine import StageSpec, run_stage
+    from cbt_datagen.consensus import sample_item_id
+    from cbt_datagen.engine import run_stage
     from cbt_datagen.model_table import check_model, price_for
     from cbt_datagen.prompts import load_prompt, schema_for
     from cbt_datagen.providers.factory import make_provider
-    from cbt_schema import Assessment, AssessmentRecord, Event
+    from cbt_datagen.specs import assessment_builder, assessment_spec
+    from cbt_schema import Assessment, Event
 
     teacher, section = params.teacher, params.assessments
     check_model(teacher, source=source)
@@ -59,22 +60,17 @@ def teacher_replies(texts: list[str], params: PipelineParams, *, work_dir: Path,
               prompt.user(Event(id=text_id(t), seed_id="audit", situation=t)))
              for t in texts for j in range(1, k + 1)]
     replies: dict[str, list[tuple[int, Any]]] = {}
-
-    def build(key: str, item_id: str, assessment: Assessment, prov: Any) -> AssessmentRecord:
-        event_id, sample = split_item_id(item_id)
-        record = AssessmentRecord(id=f"audit-{key[:16]}", event_id=event_id,
-                                  assessment=assessment, provenance=prov)
-        replies.setdefault(event_id, []).append((sample, record))
-        return record
+    build = assessment_builder(lambda sample, record: replies.setdefault(
+        record.event_id, []).append((sample, record)), prefix="audit")
 
     batch = teacher.provider == "anthropic-batch"
     output_bound = section.max_tokens + (teacher.thinking_max_tokens
                                          if teacher.thinking == "adaptive" else 0)
     budget = (Budget(max_usd, price, batch, output_bound) if max_usd is not None else None)
-    spec = StageSpec(stage="teacher-audit", reply_model=Assessment, prompt=prompt,
-                     max_tokens=section.max_tokens, build=build,
-                     key_params={**key_params(params, section.max_tokens), "findings": "open"},
-                     schema_of=lambda _item: schema)
+    spec = assessment_spec(prompt, section.max_tokens, stage="teacher-audit", build=build,
+                           key_params={**key_params(params, section.max_tokens),
+                                       "findings": "open"},
+                           schema_of=lambda _item: schema)
     provider = make_provider(teacher, seed=params.base.seed, state_dir=work_dir)
     result = run_stage(provider, spec, items, work_path=work_dir / LOG_NAME,
                        max_attempts=teacher.max_attempts, price=price, batch=batch,

@@ -31,7 +31,7 @@ def main(argv: list[str]) -> int:
 
     from cbt_datagen.prompts import examples_path, load_examples
     from cbt_datagen.quality import assessment_quality
-    from cbt_schema import Assessment, AssessmentRecord, Event, Provenance, UserError
+    from cbt_schema import Assessment, AssessmentRecord, Event, UserError
     from cbt_schema.jsonl import read_jsonl
     from cbt_schema.params import load_params
 
@@ -49,15 +49,11 @@ def main(argv: list[str]) -> int:
                      for t in (f.thought, f.challenge)]
 
     from cbt_datagen.consensus import choose_targets, sample_item_id, split_item_id
+    from cbt_datagen.specs import assessment_builder
 
     k = params.teacher.samples
     sample_of: dict[str, int] = {}  # record id -> its sample number
-
-    def build(key: str, item_id: str, assessment: Assessment,
-              prov: Provenance) -> AssessmentRecord:
-        event_id, sample_of[f"assessment-{key[:16]}"] = split_item_id(item_id)
-        return AssessmentRecord(id=f"assessment-{key[:16]}", event_id=event_id,
-                                assessment=assessment, provenance=prov)
+    build = assessment_builder(lambda sample, record: sample_of.__setitem__(record.id, sample))
 
     def finish(records: list[AssessmentRecord]) -> tuple[list[AssessmentRecord], dict]:
         return choose_targets([(sample_of[r.id], r) for r in records], k,

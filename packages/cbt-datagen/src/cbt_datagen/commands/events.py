@@ -19,7 +19,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     from cbt_datagen.quality import event_quality
-    from cbt_schema import Event, EventDraft, Provenance, Seed, UserError
+    from cbt_datagen.specs import event_builder
+    from cbt_schema import EventDraft, Seed, UserError
     from cbt_schema.jsonl import read_jsonl
     from cbt_schema.params import load_params
 
@@ -34,13 +35,9 @@ def main(argv: list[str]) -> int:
 
     balanced = {s.id for s in seeds if is_balanced(s.id, params.events.balanced_fraction)}
 
-    def build(key: str, seed_id: str, draft: EventDraft, prov: Provenance) -> Event:
-        return Event(id=f"event-{key[:16]}", seed_id=seed_id, situation=draft.situation,
-                     reaction=draft.reaction, balanced=seed_id in balanced, provenance=prov)
-
     stage = Stage(name="events", reply_model=EventDraft, prompt_path=params.events.prompt,
                   few_shot=params.events.few_shot, max_tokens=params.events.max_tokens,
-                  build=build, quality=event_quality)
+                  build=event_builder(balanced), quality=event_quality)
     return run(args, params, stage,
                lambda prompt: [(s.id, prompt.user(s, s.id in balanced)) for s in seeds])
 

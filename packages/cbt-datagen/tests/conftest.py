@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from cbt_datagen.testing.anthropic_server import AnthropicServer
-from cbt_datagen.testing.helpers import make_seeds
+from cbt_datagen.testing.helpers import make_seeds, servers
 from cbt_datagen.testing.openai_server import OpenAIServer
 from cbt_schema.jsonl import write_jsonl
 
@@ -17,29 +16,15 @@ ROOT = Path(__file__).resolve().parents[3]
 KEY = "test-key-not-a-secret-0123456789"
 
 
-def _servers(cls: Any, **defaults: Any) -> Iterator[Callable[..., Any]]:
-    """Yield start(**options) for loopback servers of cls; all are stopped afterwards."""
-    started: list[Any] = []
-
-    def start(**options: Any) -> Any:
-        server = cls(**{**defaults, **options}).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
 @pytest.fixture
 def anthropic_server() -> Iterator[Callable[..., AnthropicServer]]:
     """Start AnthropicServer(**options) on loopback (key KEY); all are stopped afterwards."""
-    yield from _servers(AnthropicServer, api_key=KEY)
+    yield from servers(AnthropicServer, api_key=KEY)
 
 
 @pytest.fixture
 def openai_server() -> Iterator[Callable[..., OpenAIServer]]:
-    yield from _servers(OpenAIServer)
+    yield from servers(OpenAIServer)
 
 
 @pytest.fixture

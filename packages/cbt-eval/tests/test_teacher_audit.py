@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cbt_datagen.testing.anthropic_server import AnthropicServer
-from cbt_datagen.testing.helpers import write_params
+from cbt_datagen.testing.helpers import servers, write_params
 from cbt_datagen.testing.replies import Fault, LabelOracle
 from cbt_datagen.worklog import LoggedReply
 from cbt_eval.cli import _main
@@ -33,16 +33,7 @@ CASES = {
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
-    started = []
-
-    def start(**options) -> AnthropicServer:
-        s = AnthropicServer(api_key=KEY, **options).start()
-        started.append(s)
-        return s
-
-    yield start
-    for s in started:
-        s.stop()
+    yield from servers(AnthropicServer, api_key=KEY)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,3 +49,18 @@ def cli(*argv: str) -> int:
     from cbt_schema.errors import run_cli
 
     return run_cli("cbt-datagen", _main, [*argv, "--no-progress"])
+
+
+def servers(cls: Any, **defaults: Any) -> Iterator[Callable[..., Any]]:
+    """For a pytest fixture (`yield from servers(AnthropicServer, api_key=KEY)`): yields
+    start(**options), which starts a loopback server of cls; all are stopped afterwards."""
+    started: list[Any] = []
+
+    def start(**options: Any) -> Any:
+        server = cls(**{**defaults, **options}).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -1,4 +1,4 @@
-"""Dataset assembly figures: `cbt-datagen dataset` over 100,000 synthetic records.
+"""Dataset assembly figures: `cbt-dataset` over 100,000 synthetic records.
 
   uv run python bench/bench_dataset.py [--n 100000] [--tokenizer models/base]
 
@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--tokenizer", default=None)
     args = parser.parse_args()
 
-    from cbt_datagen.dataset.synthetic import synthesize
+    from cbt_dataset.synthetic import synthesize
     from cbt_schema.jsonl import write_jsonl
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -46,10 +46,10 @@ def main() -> None:
         dataset = {"system_prompt": str(ROOT / "prompts/system.txt"), "test_size": 0.25,
                    "tokenizer": str(Path(args.tokenizer).resolve()) if args.tokenizer else None}
         (tmp_path / "params.yaml").write_text(json.dumps({"dataset": dataset}))
-        cli = str(Path(sys.executable).parent / "cbt-datagen")
+        cli = str(Path(sys.executable).parent / "cbt-dataset")
         load = os.getloadavg()[0]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        run = timed_subprocess([cli, "dataset", "--params", "params.yaml",
+        run = timed_subprocess([cli, "--params", "params.yaml",
                                 "--seeds", "seeds.jsonl", "--events", "events.jsonl",
                                 "--assessments", "assessments.jsonl", "--out", "splits",
                                 "--metrics", "data.json", "--plots", "plots", "--no-progress"],

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-MEMBERS = ["schema", "seeds", "datagen", "train", "infer", "eval"]
+MEMBERS = ["schema", "seeds", "datagen", "dataset", "train", "infer", "eval"]
 HEAVY = {"torch", "transformers", "peft", "trl", "unsloth", "llama-cpp-python", "bitsandbytes"}
 
 
@@ -31,7 +31,7 @@ def test_member_layout(name: str) -> None:
     assert (ROOT / f"packages/cbt-{name}/src/cbt_{name}/cli.py").is_file()
 
 
-@pytest.mark.parametrize("name", ["schema", "seeds"])
+@pytest.mark.parametrize("name", ["schema", "seeds", "dataset"])
 def test_light_packages_pull_no_torch(name: str) -> None:
     seen, todo = set(), [f"cbt-{name}"]
     while todo:
@@ -40,3 +40,50 @@ def test_light_packages_pull_no_torch(name: str) -> None:
         deps = _requirement_names(_project(dist.removeprefix("cbt-")))
         assert not deps & HEAVY, f"{dist} depends on {deps & HEAVY}"
         todo += [d for d in deps if d.startswith("cbt-") and d not in seen]
+
+
+@pytest.mark.slow
+def test_dataset_installs_and_builds_without_the_teacher_sdk(tmp_path: Path) -> None:
+    """`pip install ./packages/cbt-dataset` in a fresh environment: no anthropic SDK, no
+    cbt-datagen, no torch, and the command builds splits (uv installs from its cache)."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    uv = shutil.which("uv") or str(ROOT / ".tools/bin/uv")
+    env_dir = tmp_path / "venv"
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(env_dir)], check=True)
+    python = env_dir / "bin/python"
+    subprocess.run([uv, "pip", "install", "-q", "--python", str(python),
+                    str(ROOT / "packages/cbt-schema"), str(ROOT / "packages/cbt-dataset")],
+                   check=True)
+    check = ("import importlib.util as u; "
+             "print([m for m in ('anthropic', 'cbt_datagen', 'torch', 'matplotlib') "
+             "if u.find_spec(m)])")
+    absent = subprocess.run([str(python), "-c", check], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert absent == "[]"
+    script = ("from cbt_dataset.synthetic import synthesize\n"
+              "from cbt_schema.jsonl import write_jsonl\n"
+              "d = synthesize(40, seed=1)\n"
+              "for n, r in (('seeds', d.seeds), ('events', d.events), "
+              "('assessments', d.assessments)): write_jsonl(n + '.jsonl', r)\n")
+    subprocess.run([str(python), "-c", script], cwd=tmp_path, check=True)
+    (tmp_path / "system.txt").write_text("You help people notice unhelpful thinking.\n")
+    (tmp_path / "params.yaml").write_text(json.dumps(
+        {"dataset": {"system_prompt": "system.txt", "tokenizer": None}}))
+    done = subprocess.run([str(env_dir / "bin/cbt-dataset"), "--seeds", "seeds.jsonl",
+                           "--events", "events.jsonl", "--assessments", "assessments.jsonl",
+                           "--out", "splits", "--metrics", "data.json", "--plots", "plots",
+                           "--no-figure", "--no-progress"], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads((tmp_path / "data.json").read_text())
+    assert metrics["split"]["train"] + metrics["split"]["test"] == metrics["duplicates"]["kept"]
+    # without matplotlib, asking for the figure is one line naming the extra
+    again = subprocess.run([str(env_dir / "bin/cbt-dataset"), "--seeds", "seeds.jsonl",
+                            "--events", "events.jsonl", "--assessments", "assessments.jsonl",
+                            "--out", "splits", "--metrics", "data.json", "--plots", "plots",
+                            "--no-progress"], cwd=tmp_path, capture_output=True, text=True)
+    assert again.returncode == 2 and "cbt-dataset[figure]" in again.stderr

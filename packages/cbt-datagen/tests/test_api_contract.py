@@ -266,8 +266,8 @@ def test_quarantine_holds_the_batch_error(anthropic_server, api_key, project, pr
 def test_the_stand_in_writes_events_that_survive_deduplication() -> None:
     """A full-size run (the paper's 621 seeds) keeps every event: no exact or near duplicate
     (Jaccard >= 0.8 of 3-word shingles), as a real teacher's varied replies would."""
-    from cbt_datagen.dataset.dedup import find_duplicates
     from cbt_datagen.testing.replies import event_reply
+    from cbt_dataset.dedup import find_duplicates
     from cbt_schema.params import SeedsParams
     from cbt_seeds.sampling import sample_seeds
 

@@ -1,8 +1,7 @@
-"""cbt-datagen: teacher data generation and dataset assembly.
+"""cbt-datagen: teacher data generation (dataset assembly is cbt-dataset's).
 
   cbt-datagen events      --params params.yaml ...   # seeds -> first-person triggering events
   cbt-datagen assessments --params params.yaml ...   # events -> worksheet assessments
-  cbt-datagen dataset     --params params.yaml ...   # join, dedup, split, chat examples, report
   cbt-datagen columns PATH                           # a file to import: columns, a mapping
   cbt-datagen fetch-release --revision REV           # the paper's released data, pinned
 
@@ -23,7 +22,6 @@ from cbt_schema.errors import run_cli
 COMMANDS = {
     "events": ("events", "write first-person triggering events from seeds"),
     "assessments": ("assessments", "assess events with the ten-distortion worksheet"),
-    "dataset": ("dataset", "join, dedup, split and format chat examples; diversity report"),
     "columns": ("columns", "show a file's columns and suggest teacher.file.columns"),
     "fetch-release": ("fetch_release", "download the paper's released data at a revision"),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cbt_datagen.dataset.join import Sample
+from cbt_dataset.join import Sample
 from cbt_schema import ChatExample, UserError, render_assessment
 
 

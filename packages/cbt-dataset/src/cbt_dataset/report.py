@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cbt_datagen.dataset.chat import target_text
-from cbt_datagen.dataset.join import Sample
+from cbt_dataset.chat import target_text
+from cbt_dataset.join import Sample
 from cbt_schema import UNKNOWN, Distortion
 
 AGE_BANDS = ((18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cbt_datagen.cli import _main
-from cbt_datagen.dataset.synthetic import synthesize
+from cbt_dataset.cli import _main
+from cbt_dataset.synthetic import synthesize
 from cbt_schema import ChatExample
 from cbt_schema.errors import run_cli
 from cbt_schema.jsonl import read_jsonl, write_jsonl
@@ -26,12 +26,12 @@ def _run(tmp: Path, data, tokenizer: str | None, max_length: int = 64, status: i
     for name, records in (("seeds", data.seeds), ("events", data.events),
                           ("assessments", data.assessments)):
         write_jsonl(tmp / f"{name}.jsonl", records)
-    argv = ["dataset", "--params", str(tmp / "params.yaml"), "--no-figure", "--no-progress"]
+    argv = ["--params", str(tmp / "params.yaml"), "--no-figure", "--no-progress"]
     for name in ("seeds", "events", "assessments"):
         argv += [f"--{name}", str(tmp / f"{name}.jsonl")]
     argv += ["--out", str(tmp / "splits"), "--metrics", str(tmp / "data.json"),
              "--plots", str(tmp / "plots")]
-    assert run_cli("cbt-datagen", _main, argv) == status
+    assert run_cli("cbt-dataset", _main, argv) == status
     return json.loads((tmp / "data.json").read_text()) if status == 0 else {}
 
 

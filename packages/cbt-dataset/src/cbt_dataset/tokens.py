@@ -38,7 +38,7 @@ def _load(name: str):  # -> PreTrainedTokenizerBase, or a str saying why not
     try:
         from transformers import AutoTokenizer
     except ImportError:
-        return "transformers is not installed (pip install 'cbt-datagen[local]')"
+        return "transformers is not installed (pip install 'cbt-dataset[tokens]')"
     try:
         return AutoTokenizer.from_pretrained(name, local_files_only=not Path(name).exists())
     except (OSError, ValueError) as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cbt_datagen.dataset.report import Report
+from cbt_dataset.report import Report
 from cbt_schema import Distortion
 
 TOP_OCCUPATIONS = 15

@@ -1,4 +1,4 @@
-"""`cbt-datagen dataset` end to end: outputs, exclusions, errors, determinism, load_dataset."""
+"""`cbt-dataset` end to end: outputs, exclusions, errors, determinism, load_dataset."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cbt_datagen.cli import _main
-from cbt_datagen.dataset.synthetic import synthesize
+from cbt_dataset.cli import _main
+from cbt_dataset.synthetic import synthesize
 from cbt_schema import ChatExample, render_assessment
 from cbt_schema.errors import run_cli
 from cbt_schema.jsonl import read_jsonl, write_jsonl
@@ -29,12 +29,12 @@ def _setup(tmp_path: Path, data, **dataset: object) -> Path:
 
 
 def _run(tmp: Path, *extra: str) -> int:
-    argv = ["dataset", "--params", str(tmp / "params.yaml"), "--seeds", str(tmp / "seeds.jsonl"),
+    argv = ["--params", str(tmp / "params.yaml"), "--seeds", str(tmp / "seeds.jsonl"),
             "--events", str(tmp / "events.jsonl"), "--assessments",
             str(tmp / "assessments.jsonl"), "--out", str(tmp / "splits"), "--metrics",
             str(tmp / "metrics/data.json"), "--plots", str(tmp / "plots"), "--no-progress",
             *extra]
-    return run_cli("cbt-datagen", _main, argv)
+    return run_cli("cbt-dataset", _main, argv)
 
 
 def test_writes_splits_report_metrics_plots_and_figure(tmp_path: Path) -> None:
@@ -149,6 +149,6 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, capsys,
     capsys.readouterr()
     assert _run(tmp) == 2
     err = capsys.readouterr().err
-    assert err.startswith("cbt-datagen: error: ") and expected in err, err
+    assert err.startswith("cbt-dataset: error: ") and expected in err, err
     assert err.count("\n") == 1
     assert not (tmp / "splits").exists() and not (tmp / "metrics").exists()

@@ -6,14 +6,14 @@ import random
 
 import numpy as np
 
-from cbt_datagen.dataset.dedup import (
+from cbt_dataset.dedup import (
     Shingler,
     find_duplicates,
     jaccard,
     normalise,
     signatures,
 )
-from cbt_datagen.dataset.synthetic import synthesize
+from cbt_dataset.synthetic import synthesize
 
 OPTS = {"threshold": 0.8, "shingle_size": 3, "num_perm": 128, "progress": False}
 

@@ -36,8 +36,8 @@ def _join(params: PipelineParams, paths: Paths) -> Any:
     joined = join(read_records(paths.seeds, Seed, allow_empty=True),
                   read_records(paths.events, Event),
                   read_records(paths.assessments, AssessmentRecord),
-                  seeds_path=paths.seeds, events_path=paths.events,
-                  assessments_path=paths.assessments,
+                  seeds_path=str(paths.seeds), events_path=str(paths.events),
+                  assessments_path=str(paths.assessments),
                   max_excluded_fraction=cfg.max_excluded_fraction,
                   require_read=cfg.target == "rendered")
     if joined.excluded:

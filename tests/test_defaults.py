@@ -37,3 +37,19 @@ def test_train_stage_lists_every_train_key_but_the_repro_tolerance() -> None:
     listed = {p.removeprefix("train.") for p in stage["params"] if p.startswith("train.")}
     assert listed | {"loss_tolerance"} == set(TrainParams.model_fields)
     assert "loss_tolerance" not in listed and "train" not in stage["params"]
+
+
+def test_teacher_stages_list_every_teacher_key_but_prices() -> None:
+    """A price edit reruns only teacher_cost; every other teacher key reruns the teacher."""
+    from cbt_schema.params import TeacherParams
+
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    fields = set(TeacherParams.model_fields)
+
+    def listed(stage: str) -> set[str]:
+        return {p.removeprefix("teacher.") for p in stages[stage]["params"]
+                if isinstance(p, str) and p.startswith("teacher.")}
+
+    assert listed("assessments") == fields - {"prices"}
+    assert listed("events") == fields - {"prices", "samples", "majority"}
+    assert stages["teacher_cost"]["params"] == ["teacher.prices"]

@@ -163,3 +163,23 @@ def test_an_inference_code_change_reruns_only_the_stages_that_run_it(locked, sou
         handle.write("\n# an edit\n")
     out = _runner(repo)("dvc", "repro").stdout
     assert ran(out) == (downstream(stages, *expected) if expected else set()), out
+
+
+def test_a_price_edit_reruns_only_the_cost_report(locked) -> None:
+    """teacher.prices is read by teacher_cost alone: the teacher is never asked again."""
+    repo, _ = locked
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["teacher"]["prices"] = {params["teacher"]["model"]: {"input": 1.0, "output": 2.0}}
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    out = _runner(repo)("dvc", "repro").stdout
+    assert ran(out) == {"teacher_cost"}, out
+
+
+def test_the_repro_tolerance_reruns_nothing(locked) -> None:
+    """train.loss_tolerance is read only by scripts/check_repro.py."""
+    repo, _ = locked
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["train"]["loss_tolerance"] *= 2
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    out = _runner(repo)("dvc", "repro").stdout
+    assert ran(out) == set(), out

@@ -57,3 +57,40 @@ def test_add_usage() -> None:
                           cache_creation_input_tokens=5)
     thinking = add_usage(Usage(output_tokens=9, thinking_tokens=4), Usage(thinking_tokens=1))
     assert thinking.thinking_tokens == 5 and thinking.output_tokens == 9
+
+
+def test_cost_command_reprices_the_metered_tokens_at_todays_prices(tmp_path, capsys) -> None:
+    """The teacher_cost stage: tokens from metrics/datagen.json, prices from params now."""
+    import json
+
+    import yaml
+
+    from cbt_datagen.cli import _main
+    from cbt_schema.errors import run_cli
+
+    tokens = {"input": 1_000_000, "output": 2_000_000, "cache_read": 4_000_000,
+              "cache_write": 3_000_000, "thinking": 0}
+    metrics = {"events": {"model": "my-model", "provider": "openai-compatible",
+                          "tokens": tokens, "cost_usd": 9.99, "largest_prompt_tokens": 900},
+               "assessments": {"model": "my-model", "provider": "anthropic-batch",
+                               "tokens": tokens, "cost_usd": 1.0,
+                               "largest_prompt_tokens": 200_000},
+               "total": {"cost_usd": 10.99}}
+    (tmp_path / "datagen.json").write_text(json.dumps(metrics))
+    price = {**HAIKU.model_dump(), "long_prompt": {"threshold_tokens": 100_000, "input": 1.0,
+                                                   "output": 2.0}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(
+        {"teacher": {"prices": {"my-model": price}}}))
+    assert run_cli("cbt-datagen", _main, [
+        "cost", "--params", str(tmp_path / "params.yaml"), "--datagen",
+        str(tmp_path / "datagen.json"), "--out", str(tmp_path / "cost.json")]) == 0
+    report = json.loads((tmp_path / "cost.json").read_text())
+    full = 0.25 + 2 * 1.25 + 3 * 0.30 + 4 * 0.03  # by hand, per million of each class
+    assert report["stages"]["events"]["cost_usd"] == pytest.approx(full)
+    assert report["stages"]["events"]["exact"] is True
+    assert report["stages"]["events"]["cost_usd_when_run"] == 9.99
+    # batch: half price; a prompt over the long-prompt threshold: not exact
+    assert report["stages"]["assessments"]["cost_usd"] == pytest.approx(full / 2)
+    assert report["stages"]["assessments"]["exact"] is False and report["exact"] is False
+    assert report["total_usd"] == pytest.approx(full * 1.5)
+    assert "a lower bound" in capsys.readouterr().out

@@ -2,6 +2,7 @@
 
   cbt-datagen events      --params params.yaml ...   # seeds -> first-person triggering events
   cbt-datagen assessments --params params.yaml ...   # events -> worksheet assessments
+  cbt-datagen cost        --params params.yaml ...   # the teacher run at today's prices
   cbt-datagen columns PATH                           # a file to import: columns, a mapping
   cbt-datagen fetch-release --revision REV           # the paper's released data, pinned
 
@@ -22,6 +23,7 @@ from cbt_schema.errors import run_cli
 COMMANDS = {
     "events": ("events", "write first-person triggering events from seeds"),
     "assessments": ("assessments", "assess events with the ten-distortion worksheet"),
+    "cost": ("cost", "price the teacher's metered tokens at today's prices"),
     "columns": ("columns", "show a file's columns and suggest teacher.file.columns"),
     "fetch-release": ("fetch_release", "download the paper's released data at a revision"),
 }

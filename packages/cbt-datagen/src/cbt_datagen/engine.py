@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from cbt_datagen.budget import Budget
+from cbt_datagen.budget import Budget, prompt_tokens
 from cbt_datagen.costs import add_usage, cost_usd
 from cbt_datagen.prompts import Prompt, schema_for
 from cbt_datagen.providers.base import GenReply, GenRequest, Provider
@@ -182,12 +182,13 @@ class _Run:
     def result(self, wall_s: float) -> StageResult:
         records: list[BaseModel] = []
         quarantined: list[QuarantinedReply] = []
-        usage, cost, repaired, first_try = Usage(), 0.0, 0, 0
+        usage, cost, repaired, first_try, largest = Usage(), 0.0, 0, 0, 0
         not_asked: list[str] = []
         for key in self.order:
             state = self.states[key]
             for r in state.replies:
                 usage, cost = add_usage(usage, r.usage), cost + r.cost_usd
+                largest = max(largest, prompt_tokens(r.usage))
             good = state.valid()
             if good is not None:
                 reply = self.spec.reply_model.model_validate_json(_json(good.raw))
@@ -222,6 +223,7 @@ class _Run:
                        "cache_write": usage.cache_creation_input_tokens,
                        "thinking": usage.thinking_tokens},
             "cost_usd": round(cost, 6),
+            "largest_prompt_tokens": largest,  # decides long-prompt rates (cbt-datagen cost)
             "this_run": {"replies": self.new_replies, "cost_usd": round(self.spent, 6),
                          "wall_s": round(wall_s, 3),
                          "requests_per_second": round(self.new_replies / wall_s, 3)

@@ -11,8 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import timed_subprocess, write_results
+from cbt_testing.bench import timed_subprocess, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 

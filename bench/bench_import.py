@@ -20,8 +20,7 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import timed_subprocess, write_results
+from cbt_testing.bench import timed_subprocess, write_results
 
 EXT = {"csv": "pairs.csv", "jsonl": "pairs.jsonl", "parquet": "pairs.parquet"}
 

@@ -22,8 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import student_ggufs, timed_subprocess, write_results
+from cbt_testing.bench import student_ggufs, timed_subprocess, write_results
 
 PROMPTS = [
     "I failed my driving test again, I'm useless.",

@@ -19,8 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import write_results
+from cbt_testing.bench import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,12 +20,10 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import student_ggufs, write_results
+from cbt_testing.bench import student_ggufs, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 SET = "heldout_b"

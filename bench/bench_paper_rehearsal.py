@@ -26,8 +26,7 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import write_results
+from cbt_testing.bench import write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,8 +53,9 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=1.0, help="seconds per reply")
     parser.add_argument("--n", type=int, default=621, help="seeds (the paper's 621)")
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from compose_params import compose
+    from cbt_testing.repo import load_script
+
+    compose = load_script("compose_params").compose
 
     from cbt_datagen.model_table import lookup, price_for
     from cbt_schema.jsonl import write_jsonl

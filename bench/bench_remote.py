@@ -20,14 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from cbt_testing.bench import write_results
+from cbt_testing.dvc_stages import load_stages
+from cbt_testing.s3server import S3Server, seaweed_s3
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-sys.path.insert(0, str(BENCH))
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "scripts"))
-from _util import write_results  # noqa: E402
-from dvc_stages import load_stages  # noqa: E402
-from s3server import S3Server, seaweed_s3  # noqa: E402
 
 
 def _env(server: S3Server) -> dict[str, str]:

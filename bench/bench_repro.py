@@ -16,11 +16,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH))
-sys.path.insert(0, str(BENCH.parent / "scripts"))
-import check_repro  # noqa: E402
-from _util import write_results  # noqa: E402
+from cbt_testing.bench import write_results
+from cbt_testing.repo import load_script
+
+check_repro = load_script("check_repro")
 
 
 def main() -> None:

@@ -27,9 +27,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import write_results
-
 from cbt_datagen.engine import StageSpec, run_stage_async
 from cbt_datagen.model_table import price_for
 from cbt_datagen.prompts import examples_path, load_examples, load_prompt
@@ -40,6 +37,7 @@ from cbt_datagen.testing.anthropic_server import AnthropicServer
 from cbt_datagen.testing.helpers import make_seeds
 from cbt_schema import EventDraft
 from cbt_schema.params.teacher import TeacherParams
+from cbt_testing.bench import write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 LATENCY = 0.2

@@ -25,8 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import ROOT, write_results
+from cbt_testing.bench import ROOT, write_results
 
 REPORTS = ROOT / "reports/teachers"
 KEEP = ("micro_f1", "macro_f1", "weighted_f1", "binary_f1", "mean_kappa", "exact_set_accuracy")

@@ -25,8 +25,7 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import timed_subprocess, write_results
+from cbt_testing.bench import timed_subprocess, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 UNSLOTH = "unsloth==2026.10.9"

@@ -21,8 +21,7 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import ROOT, timed_subprocess, write_results
+from cbt_testing.bench import ROOT, timed_subprocess, write_results
 
 
 def run(tmp: Path, name: str, args: argparse.Namespace, **train) -> dict:

@@ -29,8 +29,7 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dvc_stages import StageInfo, downstream, load_stages
+from cbt_testing.dvc_stages import StageInfo, downstream, load_stages
 
 ROOT = Path(__file__).resolve().parent.parent
 APPROX_ROOTS = ("train",)  # stages reproduced within a tolerance, not bit for bit

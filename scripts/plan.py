@@ -31,12 +31,10 @@ from statistics import mean
 from typing import TYPE_CHECKING
 
 import yaml
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compose_params import compose
-from dvc_stages import downstream, load_stages, reads_param
+from compose_params import compose  # beside this script (sys.path[0])
 
 from cbt_schema.errors import UserError, run_cli
+from cbt_testing.dvc_stages import downstream, load_stages, reads_param
 
 if TYPE_CHECKING:
     from cbt_datagen.prompts import Prompt

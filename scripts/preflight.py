@@ -149,7 +149,7 @@ def gpu(params: PipelineParams, root: Path) -> Check | None:
 
 
 def stage_inputs(root: Path) -> Check:
-    from dvc_stages import load_stages
+    from cbt_testing.dvc_stages import load_stages
 
     stages = load_stages(root)
     made = {out for s in stages.values() for out in (*s.outs, *s.uncached)}

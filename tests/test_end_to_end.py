@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from fake_pipeline import load_stages
 
-from conftest import _env
+from cbt_testing.fake_pipeline import load_stages
+from cbt_testing.repo import env as _env
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, _env
+from cbt_testing import ROOT
+from cbt_testing.repo import env as _env
 
 
 def _cuda() -> bool:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from cbt_datagen.testing.anthropic_server import AnthropicServer
-from conftest import _env
+from cbt_testing.repo import env as _env
 
 pytestmark = pytest.mark.slow
 

@@ -11,32 +11,29 @@ import sys
 import pytest
 import yaml
 
-from conftest import ROOT, _env
+from cbt_testing import ROOT
+from cbt_testing.repo import env as _env
 
-WRAPPER = """
-import runpy, sys
-sys.argv = ["plan.py", *sys.argv[1:]]
-try:
-    runpy.run_path({script!r}, run_name="__main__")
-except SystemExit as exc:
-    code = exc.code
-else:
-    code = 0
-net = sorted(m for m in ("anthropic", "openai", "httpx", "requests") if m in sys.modules)
-print("NETWORK-MODULES:", ",".join(net), file=sys.stderr)
-sys.exit(code)
-"""
+NETWORK = ("anthropic", "openai", "httpx", "requests")
 
 
 def _plan(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """scripts/plan.py run as a user runs it, under -X importtime: its stderr ends with a
+    line naming every network client module it imported (none, for a dry run)."""
     extra = env or {}
     env = {k: v for k, v in _env().items() if k != "ANTHROPIC_API_KEY"} | extra
     # Anything that tried to reach the API would hit a closed port.
     env.update(ANTHROPIC_BASE_URL="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9",
                HTTP_PROXY="http://127.0.0.1:9")
-    code = WRAPPER.format(script=str(ROOT / "scripts/plan.py"))
-    return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-X", "importtime", str(ROOT / "scripts/plan.py"),
+                           *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    lines = proc.stderr.splitlines()
+    imported = {line.rsplit("|", 1)[1].strip() for line in lines
+                if line.startswith("import time:") and "|" in line}
+    net = sorted(m for m in NETWORK if m in imported)
+    stderr = "".join(f"{line}\n" for line in lines if not line.startswith("import time:"))
+    proc.stderr = stderr + f"NETWORK-MODULES: {','.join(net)}\n"
+    return proc
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import ROOT
+from cbt_testing import ROOT
 
 
 def test_readme_figure_blocks_are_rendered_from_committed_results() -> None:

@@ -7,9 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from remote_cycle import FAST_STAGES, checksums, repro_fast, run, use_committed_config
 
-from conftest import ROOT
+from cbt_testing import ROOT
+from cbt_testing.remote_cycle import FAST_STAGES, checksums, repro_fast, run, use_committed_config
 
 
 def _config() -> configparser.ConfigParser:

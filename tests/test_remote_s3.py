@@ -12,7 +12,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from remote_cycle import (
+
+from cbt_testing.remote_cycle import (
     FAST_STAGES,
     cached_outs,
     checksums,
@@ -21,9 +22,8 @@ from remote_cycle import (
     use_committed_config,
     wipe,
 )
-from s3server import S3Server
-
-from conftest import make_pipeline_repo
+from cbt_testing.repo import make_pipeline_repo
+from cbt_testing.s3server import S3Server
 
 pytestmark = pytest.mark.slow
 

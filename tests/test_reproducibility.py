@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, _env
+from cbt_testing import ROOT
+from cbt_testing.dvc_stages import StageInfo
+from cbt_testing.repo import env as _env
+from cbt_testing.repo import load_script
 
-sys.path.insert(0, str(ROOT / "scripts"))
-import check_repro
-from dvc_stages import StageInfo
+check_repro = load_script("check_repro")
 
 CHEAP_STAGES = ("seeds",)  # run for real here; the others are checked by the script by hand
 

@@ -1,7 +1,7 @@
 """Selective reruns: an edit reruns exactly the stages downstream of what it touched.
 
 The pipeline is copied to a temp git + DVC repo; heavy stages get stand-in commands (see
-tests/fake_pipeline.py; seeds runs for real), the whole pipeline is reproduced once and locked,
+cbt_testing.fake_pipeline; seeds runs for real), the whole pipeline is reproduced once and locked,
 and then each test edits one thing and runs a real `dvc repro`. Expected sets come from the
 stage graph DVC resolves from dvc.yaml, so the tests follow the stages as they are added and
 skip, saying why, while a stage they need is not there yet.
@@ -17,9 +17,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fake_pipeline import StageInfo, downstream, fake_heavy_stages, load_stages, ran, reads_param
 
-from conftest import ROOT, _env, make_pipeline_repo
+from cbt_testing import ROOT
+from cbt_testing.fake_pipeline import (
+    StageInfo,
+    downstream,
+    fake_heavy_stages,
+    load_stages,
+    ran,
+    reads_param,
+)
+from cbt_testing.repo import env as _env
+from cbt_testing.repo import make_pipeline_repo
 
 pytestmark = pytest.mark.slow
 

@@ -47,11 +47,13 @@ def test_dataset_installs_and_builds_without_the_teacher_sdk(tmp_path: Path) -> 
     """`pip install ./packages/cbt-dataset` in a fresh environment: no anthropic SDK, no
     cbt-datagen, no torch, and the command builds splits (uv installs from its cache)."""
     import json
+    import os
     import shutil
     import subprocess
     import sys
 
-    uv = shutil.which("uv") or str(ROOT / ".tools/bin/uv")
+    # `uv run` names itself in $UV; tasks.py installs it into .tools/ otherwise
+    uv = os.environ.get("UV") or shutil.which("uv") or str(ROOT / ".tools/bin/uv")
     env_dir = tmp_path / "venv"
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(env_dir)], check=True)
     python = env_dir / "bin/python"
@@ -61,15 +63,16 @@ def test_dataset_installs_and_builds_without_the_teacher_sdk(tmp_path: Path) -> 
     check = ("import importlib.util as u; "
              "print([m for m in ('anthropic', 'cbt_datagen', 'torch', 'matplotlib') "
              "if u.find_spec(m)])")
+    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     absent = subprocess.run([str(python), "-c", check], capture_output=True, text=True,
-                            check=True).stdout.strip()
+                            check=True, env=clean).stdout.strip()
     assert absent == "[]"
     script = ("from cbt_dataset.synthetic import synthesize\n"
               "from cbt_schema.jsonl import write_jsonl\n"
               "d = synthesize(40, seed=1)\n"
               "for n, r in (('seeds', d.seeds), ('events', d.events), "
               "('assessments', d.assessments)): write_jsonl(n + '.jsonl', r)\n")
-    subprocess.run([str(python), "-c", script], cwd=tmp_path, check=True)
+    subprocess.run([str(python), "-c", script], cwd=tmp_path, check=True, env=clean)
     (tmp_path / "system.txt").write_text("You help people notice unhelpful thinking.\n")
     (tmp_path / "params.yaml").write_text(json.dumps(
         {"dataset": {"system_prompt": "system.txt", "tokenizer": None}}))
@@ -77,7 +80,7 @@ def test_dataset_installs_and_builds_without_the_teacher_sdk(tmp_path: Path) -> 
                            "--events", "events.jsonl", "--assessments", "assessments.jsonl",
                            "--out", "splits", "--metrics", "data.json", "--plots", "plots",
                            "--no-figure", "--no-progress"], cwd=tmp_path, capture_output=True,
-                          text=True)
+                          text=True, env=clean)
     assert done.returncode == 0, done.stderr
     metrics = json.loads((tmp_path / "data.json").read_text())
     assert metrics["split"]["train"] + metrics["split"]["test"] == metrics["duplicates"]["kept"]
@@ -85,5 +88,6 @@ def test_dataset_installs_and_builds_without_the_teacher_sdk(tmp_path: Path) -> 
     again = subprocess.run([str(env_dir / "bin/cbt-dataset"), "--seeds", "seeds.jsonl",
                             "--events", "events.jsonl", "--assessments", "assessments.jsonl",
                             "--out", "splits", "--metrics", "data.json", "--plots", "plots",
-                            "--no-progress"], cwd=tmp_path, capture_output=True, text=True)
+                            "--no-progress"], cwd=tmp_path, capture_output=True, text=True,
+                           env=clean)
     assert again.returncode == 2 and "cbt-dataset[figure]" in again.stderr

@@ -17,16 +17,14 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-from dvc_stages import StageInfo, downstream, load_stages, reads_param  # noqa: E402
+from cbt_testing.dvc_stages import StageInfo, downstream, load_stages, reads_param
 
 __all__ = ["StageInfo", "downstream", "fake_heavy_stages", "load_stages", "ran", "reads_param"]
 CHEAP_REAL_STAGES = ("seeds",)
 RUNNING = re.compile(r"Running stage '([^']+)'")
 
 FAKE_STAGE = r'''
-"""Write a stage's outputs as a digest of its inputs (see tests/fake_pipeline.py)."""
+"""Write a stage's outputs as a digest of its inputs (see cbt_testing.fake_pipeline)."""
 import hashlib, json, sys
 from pathlib import Path
 

@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "results"
+from cbt_testing import ROOT
+
+RESULTS = ROOT / "bench" / "results"
 
 
 def machine() -> dict:
@@ -18,9 +19,9 @@ def machine() -> dict:
     import os
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, cwd=Path(__file__).parent).stdout.strip()
+                            text=True, cwd=ROOT).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True, cwd=Path(__file__).parent).stdout
+                           capture_output=True, text=True, cwd=ROOT).stdout
     return {"python": platform.python_version(), "cpus": os.cpu_count(),
             "machine": platform.machine(),
             "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -6,13 +6,11 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-from conftest import ROOT, _env
-
-sys.path.insert(0, str(ROOT / "scripts"))
-from dvc_stages import load_stages
+from cbt_testing import ROOT
+from cbt_testing.dvc_stages import load_stages
+from cbt_testing.repo import env as _env
 
 FAST_STAGES = ("seeds",)  # stages quick enough to run for real in these tests
 NO_AWS_FILES = {"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/cbt-tests/credentials",

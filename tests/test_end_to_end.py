@@ -8,15 +8,13 @@ dvc.yaml fails it: a removed stage must not pass silently.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from cbt_testing.fake_pipeline import load_stages
-from cbt_testing.repo import env as _env
+from cbt_testing.repo import run_own_sources
 
 pytestmark = pytest.mark.slow
 
@@ -28,14 +26,7 @@ SITUATION = ("My manager moved my project to a colleague without telling me. I k
              "I'm useless and everyone at work knows it.")
 
 
-def _run(repo: Path, *cmd: str, timeout: int = 3600) -> subprocess.CompletedProcess:
-    env = _env()
-    env["PYTHONPATH"] = os.pathsep.join(str(p) for p in sorted(repo.glob("packages/*/src")))
-    proc = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True,
-                          timeout=timeout)
-    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n" \
-                                 f"{proc.stderr[-4000:]}"
-    return proc
+_run = run_own_sources
 
 
 def test_local_profile_end_to_end_then_cbt_infer_answers(pipeline_repo: Path) -> None:

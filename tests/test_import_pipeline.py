@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_end_to_end import _run
 
 from cbt_datagen.testing.import_files import pair_rows, write_pairs
 from cbt_schema import ChatExample
 from cbt_schema.jsonl import read_jsonl
+from cbt_testing.repo import run_own_sources as _run
 
 pytestmark = pytest.mark.slow
 

@@ -61,6 +61,19 @@ def runner(repo: Path) -> Callable[..., subprocess.CompletedProcess]:
     return run
 
 
+def run_own_sources(repo: Path, *cmd: str, timeout: int = 3600) -> subprocess.CompletedProcess:
+    """Run cmd in `repo` with the repo copy's own package sources first on PYTHONPATH; a
+    failure raises with the tail of its output."""
+    environment = env()
+    environment["PYTHONPATH"] = os.pathsep.join(str(p) for p in sorted(repo.glob(
+        "packages/*/src")))
+    proc = subprocess.run(cmd, cwd=repo, env=environment, capture_output=True, text=True,
+                          timeout=timeout)
+    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n" \
+                                 f"{proc.stderr[-4000:]}"
+    return proc
+
+
 def load_script(name: str):
     """scripts/<name>.py as a module (the scripts are run as files, not installed)."""
     import importlib.util

@@ -42,13 +42,18 @@ def _run(tmp: Path, stage: str) -> int:
                             "--quarantine", str(g / "assessments.quarantine.jsonl"),
                             "--metrics", str(tmp / "metrics/datagen.json"),
                             "--earlier-metrics", str(tmp / "metrics/datagen_events.json")],
-            "dataset": ["dataset", "--seeds", str(tmp / "seeds.jsonl"),
+            "dataset": ["--seeds", str(tmp / "seeds.jsonl"),
                         "--events", str(g / "events.jsonl"),
                         "--assessments", str(g / "assessments.jsonl"),
                         "--out", str(tmp / "splits"), "--metrics", str(tmp / "metrics/data.json"),
                         "--plots", str(tmp / "plots"), "--no-figure"]}[stage]
-    extra = [] if stage == "dataset" else ["--no-progress"]
-    return run_cli("cbt-datagen", _main, [*argv, "--params", str(tmp / "params.yaml"), *extra])
+    if stage == "dataset":  # the next stage is cbt-dataset's
+        from cbt_dataset.cli import _main as dataset_main
+
+        return run_cli("cbt-dataset", dataset_main, [*argv, "--params",
+                                                     str(tmp / "params.yaml")])
+    return run_cli("cbt-datagen", _main, [*argv, "--params", str(tmp / "params.yaml"),
+                                          "--no-progress"])
 
 
 def _error_line(err: str) -> str:

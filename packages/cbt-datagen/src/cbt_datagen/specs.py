@@ -1,5 +1,5 @@
-"""The teacher stages' record builders and specs, one of each: the events and assessments
-commands, the teacher audit, the tests and the benchmarks all build records this way.
+"""The teacher stages' record builders, specs and request-identity params, one of each: the
+events and assessments commands, the teacher audit, the tests and the benchmarks use them.
 
     spec = event_spec(load_prompt("prompts/event.j2"), max_tokens=400)
     spec = assessment_spec(load_prompt("prompts/assessment.j2", 5), max_tokens=1500)
@@ -14,6 +14,21 @@ from cbt_datagen.consensus import split_item_id
 from cbt_datagen.engine import BuildRecord, StageSpec
 from cbt_datagen.prompts import Prompt
 from cbt_schema import Assessment, AssessmentRecord, Event, EventDraft, Provenance
+from cbt_schema.params import PipelineParams
+
+
+def key_params(params: PipelineParams, max_tokens: int) -> dict[str, Any]:
+    """The params that change what the teacher writes, so they go into every request id."""
+    t = params.teacher
+    keys: dict[str, Any] = {"max_tokens": max_tokens}
+    if t.provider in ("local", "openai-compatible"):
+        keys |= {"temperature": t.temperature, "top_p": t.top_p,
+                 "repetition_penalty": t.repetition_penalty, "seed": params.base.seed}
+    else:  # Anthropic takes no sampling parameters; thinking and effort change the reply
+        keys |= {"thinking": t.thinking, "effort": t.effort}
+        if t.thinking == "adaptive":
+            keys["thinking_max_tokens"] = t.thinking_max_tokens
+    return keys
 
 
 def event_builder(balanced: Collection[str] = ()) -> BuildRecord:

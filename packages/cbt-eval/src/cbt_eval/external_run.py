@@ -12,6 +12,15 @@ from cbt_eval.predict import load_assessor, predict, release
 from cbt_schema.params import EvalParams
 
 
+def scored(gold: list, preds: list, reference: dict, bootstrap: int, seed: int) -> dict:
+    """One system's figures on a labelled set: every metric, its bootstrap intervals and its
+    margin over the best guesser (`reference`: reference_scores of the same gold)."""
+    result = score(gold, preds, LABELS)
+    result["ci"] = bootstrap_ci(gold, preds, LABELS, resamples=bootstrap, seed=seed)
+    result["margin"] = margin(gold, preds, reference, LABELS, resamples=bootstrap, seed=seed)
+    return result
+
+
 def run_external(data: LabelledSet, base: Path, adapter: Path | None, params: EvalParams,
                  seed: int, baseline: bool = False, gguf: Path | None = None) -> dict:
     texts = data.texts[:params.limit] if params.limit else data.texts
@@ -23,11 +32,7 @@ def run_external(data: LabelledSet, base: Path, adapter: Path | None, params: Ev
         assessor = load_assessor(base, adapter_path, params,
                                  gguf=gguf if name == "student" else None)
         preds = predict(assessor, texts, params, seed)
-        result = score(gold, preds.labels, LABELS)
-        result["ci"] = bootstrap_ci(gold, preds.labels, LABELS, resamples=params.bootstrap,
-                                    seed=seed)
-        result["margin"] = margin(gold, preds.labels, reference, LABELS,
-                                  resamples=params.bootstrap, seed=seed)
+        result = scored(gold, preds.labels, reference, params.bootstrap, seed)
         result.update(format_validity=preds.format_validity, mean_findings=preds.mean_findings,
                       seconds_per_example=preds.seconds_per_example)
         report[name] = result

@@ -20,13 +20,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from cbt_eval.evaluate import LABELS
 from cbt_eval.external import LabelledSet
-from cbt_eval.guessers import margin, reference_scores
-from cbt_eval.metrics import bootstrap_ci, score
-from cbt_schema import Distortion, UserError
+from cbt_eval.external_run import scored
+from cbt_eval.guessers import reference_scores
+from cbt_schema import UserError
 from cbt_schema.params import PipelineParams
 
-LABELS = [d.value for d in Distortion]
 LOG_NAME = "teacher-audit.jsonl"
 
 
@@ -40,13 +40,12 @@ def teacher_replies(texts: list[str], params: PipelineParams, *, work_dir: Path,
     """Ask the teacher about every text (k samples each): ({text id: [(sample, record)]},
     the engine's StageResult, the prompt's sha256)."""
     from cbt_datagen.budget import Budget
-    from cbt_datagen.commands._teacher import key_params
     from cbt_datagen.consensus import sample_item_id
     from cbt_datagen.engine import run_stage
     from cbt_datagen.model_table import check_model, price_for
     from cbt_datagen.prompts import load_prompt, schema_for
     from cbt_datagen.providers.factory import make_provider
-    from cbt_datagen.specs import assessment_builder, assessment_spec
+    from cbt_datagen.specs import assessment_builder, assessment_spec, key_params
     from cbt_schema import Assessment, Event
 
     teacher, section = params.teacher, params.assessments
@@ -109,7 +108,9 @@ def audit(data: LabelledSet, params: PipelineParams, *, work_dir: Path,
         raise UserError("the cost ceiling stopped the audit before any text was answered "
                         f"(the first request could cost up to "
                         f"${run['budget']['next_request_worst_case_usd']}); raise --max-dollars")
-    metrics = _scored(gold, preds, bootstrap, params.base.seed)
+    reference = reference_scores(gold, LABELS, resamples=bootstrap, seed=params.base.seed)
+    metrics = {"metrics": scored(gold, preds, reference, bootstrap, params.base.seed),
+               "reference": reference}
     requested = max(1, run["requested"])
     return {
         "teacher": {"provider": teacher.provider, "model": teacher.model,
@@ -135,12 +136,3 @@ def audit(data: LabelledSet, params: PipelineParams, *, work_dir: Path,
         "stopped": (f"cost ceiling ${max_usd}: {not_asked} requests not sent"
                     if not_asked else None),
     }
-
-
-def _scored(gold: list[frozenset[str]], preds: list[frozenset[str]], bootstrap: int,
-            seed: int) -> dict[str, Any]:
-    result = score(gold, preds, LABELS)
-    reference = reference_scores(gold, LABELS, resamples=bootstrap, seed=seed)
-    result["ci"] = bootstrap_ci(gold, preds, LABELS, resamples=bootstrap, seed=seed)
-    result["margin"] = margin(gold, preds, reference, LABELS, resamples=bootstrap, seed=seed)
-    return {"metrics": result, "reference": reference}

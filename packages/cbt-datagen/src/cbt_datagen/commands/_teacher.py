@@ -58,20 +58,6 @@ def with_earlier_stages(report: dict[str, Any], earlier: str | None) -> dict[str
     return {**sections, "total": total}
 
 
-def key_params(params: PipelineParams, max_tokens: int) -> dict[str, Any]:
-    """The params that change what the teacher writes, so they go into every request id."""
-    t = params.teacher
-    keys: dict[str, Any] = {"max_tokens": max_tokens}
-    if t.provider in ("local", "openai-compatible"):
-        keys |= {"temperature": t.temperature, "top_p": t.top_p,
-                 "repetition_penalty": t.repetition_penalty, "seed": params.base.seed}
-    else:  # Anthropic takes no sampling parameters; thinking and effort change the reply
-        keys |= {"thinking": t.thinking, "effort": t.effort}
-        if t.thinking == "adaptive":
-            keys["thinking_max_tokens"] = t.thinking_max_tokens
-    return keys
-
-
 def cap_schema(teacher: TeacherParams, stage: Stage) -> dict[str, Any]:
     """The schema the teacher's replies were bounded by: the local teacher's tightened copy
     (its strings end at these maxLengths), else the record's own."""
@@ -107,6 +93,7 @@ def run(args: argparse.Namespace, params: PipelineParams, stage: Stage,
     from cbt_datagen.model_table import check_model, price_for
     from cbt_datagen.prompts import load_prompt
     from cbt_datagen.providers.factory import make_provider
+    from cbt_datagen.specs import key_params
     from cbt_schema.jsonl import write_json, write_jsonl
 
     teacher: TeacherParams = params.teacher

@@ -136,7 +136,7 @@ def test_paper_recipe_hf_backend(tmp_path: Path, llama: Path) -> None:
 @pytest.mark.gpu
 @needs_cuda
 @pytest.mark.skipif(importlib.util.find_spec("unsloth") is None,
-                    reason="needs unsloth (cbt-train[unsloth])")
+                    reason="needs unsloth: uv sync --all-packages --extra unsloth")
 def test_paper_recipe_unsloth_backend(tmp_path: Path, llama: Path) -> None:
     _train_evaluate_export(tmp_path, llama, "unsloth")
 

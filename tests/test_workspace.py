@@ -12,6 +12,14 @@ MEMBERS = ["schema", "seeds", "datagen", "dataset", "train", "infer", "eval"]
 HEAVY = {"torch", "transformers", "peft", "trl", "unsloth", "llama-cpp-python", "bitsandbytes"}
 
 
+def _uv() -> str:
+    """`uv run` names itself in $UV; tasks.py installs it into .tools/ otherwise."""
+    import os
+    import shutil
+
+    return os.environ.get("UV") or shutil.which("uv") or str(ROOT / ".tools/bin/uv")
+
+
 def _project(name: str) -> dict:
     return tomllib.loads((ROOT / f"packages/cbt-{name}/pyproject.toml").read_text())["project"]
 
@@ -48,12 +56,10 @@ def test_dataset_installs_and_builds_without_the_teacher_sdk(tmp_path: Path) -> 
     cbt-datagen, no torch, and the command builds splits (uv installs from its cache)."""
     import json
     import os
-    import shutil
     import subprocess
     import sys
 
-    # `uv run` names itself in $UV; tasks.py installs it into .tools/ otherwise
-    uv = os.environ.get("UV") or shutil.which("uv") or str(ROOT / ".tools/bin/uv")
+    uv = _uv()
     env_dir = tmp_path / "venv"
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(env_dir)], check=True)
     python = env_dir / "bin/python"
@@ -91,3 +97,33 @@ def test_dataset_installs_and_builds_without_the_teacher_sdk(tmp_path: Path) -> 
                             "--no-progress"], cwd=tmp_path, capture_output=True, text=True,
                            env=clean)
     assert again.returncode == 2 and "cbt-dataset[figure]" in again.stderr
+
+
+def _locked_versions(*args: str) -> dict[str, str]:
+    """name -> version of what `uv sync --all-packages <args>` installs, read from uv.lock."""
+    import subprocess
+
+    done = subprocess.run([_uv(), "export", "--frozen", "--all-packages", "--no-hashes",
+                           "--no-header", "--no-emit-workspace", *args], cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    pins = (line.split(";")[0].strip() for line in done.stdout.splitlines())
+    return dict(pin.split("==") for pin in pins if "==" in pin)
+
+
+def test_unsloth_caps_only_its_own_install() -> None:
+    """unsloth caps torch, transformers and trl; the lock gives its extra a resolution of its
+    own (a uv conflicts fork), so the default install takes newer versions, and the environment
+    the tests run in is exactly one of the two."""
+    import importlib.metadata
+    import importlib.util
+
+    from packaging.version import Version
+
+    default, with_unsloth = _locked_versions(), _locked_versions("--extra", "unsloth")
+    assert "unsloth" not in default and "unsloth" in with_unsloth
+    for name in ("torch", "transformers", "trl"):
+        assert Version(default[name]) > Version(with_unsloth[name]), name
+    side = with_unsloth if importlib.util.find_spec("unsloth") else default
+    for name in ("torch", "transformers", "trl", "peft", "accelerate"):
+        installed = importlib.metadata.version(name).split("+")[0]
+        assert installed == side[name], f"{name} {installed} is not the lock's {side[name]}"

@@ -2,7 +2,8 @@
 
   uv run pytest -m gpu -s packages/cbt-train     # prints each run's metrics
 
-The unsloth run needs the extra (`pip install 'cbt-train[unsloth]'`) and runs in a fresh
+The unsloth run needs the extra's environment (`uv sync --all-packages --extra unsloth`,
+which also moves torch, transformers and trl down to unsloth's caps) and runs in a fresh
 process, since unsloth must be imported before transformers.
 """
 
@@ -61,7 +62,7 @@ def test_hf_backend_trains_in_4bit_on_gpu(tmp_path: Path, base_model_dir: Path) 
 
 
 @pytest.mark.skipif(importlib.util.find_spec("unsloth") is None,
-                    reason="needs unsloth (cbt-train[unsloth])")
+                    reason="needs unsloth: uv sync --all-packages --extra unsloth")
 def test_unsloth_backend_trains_in_4bit_on_gpu(tmp_path: Path, base_model_dir: Path) -> None:
     _run(tmp_path, base_model_dir, "unsloth", optim="adamw_8bit")
 

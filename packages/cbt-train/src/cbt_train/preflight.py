@@ -26,7 +26,8 @@ def resolve_backend(backend: str) -> str:
         return "unsloth" if has_unsloth and cuda_available() else "hf"
     if backend == "unsloth" and not has_unsloth:
         raise UserError("train.backend: unsloth is not installed; install the extra "
-                        "(pip install 'cbt-train[unsloth]') or set train.backend: hf")
+                        "(uv sync --all-packages --extra unsloth, or pip install "
+                        "'cbt-train[unsloth]') or set train.backend: hf")
     return backend
 
 

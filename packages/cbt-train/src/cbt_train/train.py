@@ -74,6 +74,19 @@ def fingerprint(params: TrainParams, seed: int, backend: str, data: list[str],
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def checkpointing_kwargs(enabled: bool) -> dict:
+    """transformers 5.24 renamed gradient_checkpointing to activation_checkpointing (the old
+    name warns); the unsloth environment keeps transformers 5.17, which knows only the old."""
+    import dataclasses
+
+    from transformers import TrainingArguments
+
+    names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    prefix = "activation" if "activation_checkpointing" in names else "gradient"
+    return {f"{prefix}_checkpointing": enabled,
+            f"{prefix}_checkpointing_kwargs": {"use_reentrant": False}}
+
+
 def sft_kwargs(params: TrainParams, seed: int, output_dir: Path) -> dict:
     """SFTConfig settings shared by both backends (trl 1.x names)."""
     per_epoch = "epoch" if params.eval_steps == 0 else "steps"
@@ -91,8 +104,7 @@ def sft_kwargs(params: TrainParams, seed: int, output_dir: Path) -> dict:
         eval_strategy=per_epoch, eval_steps=params.eval_steps or None,
         save_strategy="steps", save_steps=params.save_steps,
         save_total_limit=params.save_total_limit, max_length=params.max_length,
-        gradient_checkpointing=params.gradient_checkpointing,
-        gradient_checkpointing_kwargs={"use_reentrant": False},
+        **checkpointing_kwargs(params.gradient_checkpointing),
         include_num_input_tokens_seen="non_padding", report_to=[], dataloader_num_workers=0,
         disable_tqdm=False, packing=False, dataset_num_proc=None,
     )

@@ -46,9 +46,18 @@ class PrefixCache:
         if tuple(prefix) != self.tokens:
             cache = DynamicCache(config=model.config)
             with torch.inference_mode():
-                model(input_ids=torch.tensor([prefix]), past_key_values=cache, use_cache=True)
+                model(input_ids=torch.tensor([prefix]), **cache_kwarg(model, cache), use_cache=True)
             self.tokens, self.cache = tuple(prefix), cache
         return copy.deepcopy(self.cache)
+
+
+def cache_kwarg(model: Any, cache: Any) -> dict[str, Any]:
+    """The KV cache keyword of the model's forward: transformers 5.24 renamed
+    `past_key_values` to `cache`; the unsloth environment keeps 5.17, which knows the old."""
+    import inspect
+
+    params = inspect.signature(model.forward).parameters
+    return {"cache" if "cache" in params else "past_key_values": cache}
 
 
 def common_prefix(rows: list[list[int]]) -> int:
@@ -102,10 +111,11 @@ def decode_batch(model: Any, prompts: list[list[int]], matchers: list[Any], seed
         pos[i, width - len(s):] = torch.arange(p, p + len(s))
     next_pos = torch.tensor([len(r) for r in prompts])
     active = list(range(b))
+    kv = cache_kwarg(model, cache)
 
     with torch.inference_mode():
         logits = model(input_ids=ids, attention_mask=mask, position_ids=pos,
-                       past_key_values=cache, use_cache=True).logits[:, -1, :].float()
+                       **kv, use_cache=True).logits[:, -1, :].float()
         while active:
             chosen = _choose(logits, active, out, matchers, gens, bitmask, sampling)
             keep: list[int] = []
@@ -131,7 +141,7 @@ def decode_batch(model: Any, prompts: list[list[int]], matchers: list[Any], seed
             step_pos = next_pos[active].unsqueeze(1)
             next_pos[active] += 1
             logits = model(input_ids=step, attention_mask=mask, position_ids=step_pos,
-                           past_key_values=cache, use_cache=True).logits[:, -1, :].float()
+                           **kv, use_cache=True).logits[:, -1, :].float()
     return [Decoded(out[i], len(prompts[i]), stopped[i]) for i in range(b)]
 
 

@@ -58,9 +58,10 @@ def build(params: TrainParams, seed: int, base: str, template: str, train_rows: 
 def _cpu_trainer_class():
     """SFTTrainer with the model's own loss.
 
-    trl 1.15 computes the loss through a fused LM head whose kernel is written in triton and
-    needs a GPU driver; on CPU the model's own cross-entropy (same labels, same averaging
-    over the loss tokens of the whole accumulated batch) does the job.
+    trl 1.15 (the unsloth environment's) computes the loss through a fused LM head whose
+    kernel is written in triton and needs a GPU driver; on CPU the model's own cross-entropy
+    (same labels, same averaging over the loss tokens of the whole accumulated batch) does the
+    job. trl 1.16 (the default install's) has a torch fallback, but one CPU path serves both.
     """
     from transformers import Trainer
     from trl import SFTTrainer

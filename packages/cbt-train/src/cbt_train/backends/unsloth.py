@@ -3,8 +3,10 @@ and, for train.loss_on `assistant`, the loss on responses only via unsloth's
 train_on_responses_only; for `all`, the loss on the whole text (padding excluded), as the
 unsloth notebooks of the paper's time trained.
 
-An optional extra (`pip install 'cbt-train[unsloth]'`); imported only when chosen, and
-before transformers/trl so its patches apply.
+An optional extra (`uv sync --all-packages --extra unsloth`, or `pip install
+'cbt-train[unsloth]'`), with a resolution of its own in uv.lock (unsloth caps torch,
+transformers and trl below the default install's); imported only when chosen, and before
+transformers/trl so its patches apply.
 """
 
 from __future__ import annotations

@@ -39,6 +39,16 @@ def test_member_layout(name: str) -> None:
     assert (ROOT / f"packages/cbt-{name}/src/cbt_{name}/cli.py").is_file()
 
 
+def test_readme_package_table_matches_the_layout() -> None:
+    """The README's package table names exactly the folders under packages/."""
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    table = set(re.findall(r"^\| `(cbt-[a-z]+)` \|", readme, flags=re.MULTILINE))
+    folders = {p.name for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").is_file()}
+    assert table == folders
+
+
 @pytest.mark.parametrize("name", ["schema", "seeds", "dataset"])
 def test_light_packages_pull_no_torch(name: str) -> None:
     seen, todo = set(), [f"cbt-{name}"]

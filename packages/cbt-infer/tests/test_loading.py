@@ -49,3 +49,21 @@ def test_end_of_turn_is_read_from_the_template() -> None:
 
     assert end_of_turn_text(chatml) == "<|im_end|>"
     assert end_of_turn_text(llama3) == "<|eot_id|>"
+
+
+@pytest.mark.slow
+def test_loading_and_merging_an_adapter_print_no_library_deprecation(
+        base_dir: Path, adapter_dir: Path, tmp_path: Path) -> None:
+    """peft reads a property transformers 5.24 renamed; whoever loads or exports the student
+    sees no FutureWarning about it (cbt_schema.quiet)."""
+    import warnings
+
+    from cbt_infer.loading import load_transformers
+    from cbt_schema.quiet import RENAMED_CHECKPOINTING
+    from cbt_train.merge import merge_adapter
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        load_transformers(resolve(base_dir, adapter_dir), device="cpu")
+        merge_adapter(adapter_dir, tmp_path / "merged", base=str(base_dir), tokenizer=base_dir)
+    assert not [w for w in seen if RENAMED_CHECKPOINTING in str(w.message)]

@@ -145,7 +145,10 @@ def load_transformers(spec: ModelSpec, dtype: str | None = None, device: str = "
     if spec.adapter is not None:
         from peft import PeftModel
 
+        from cbt_schema.quiet import known_library_warnings
+
         check_adapter_fits(model, spec)
-        model = PeftModel.from_pretrained(model, str(spec.adapter))
+        with known_library_warnings():
+            model = PeftModel.from_pretrained(model, str(spec.adapter))
     model.eval()
     return model, tokenizer

@@ -51,9 +51,12 @@ def merge_adapter(adapter: Path | None, out: Path, base: str | None = None, *,
     if adapter is not None:
         from peft import PeftModel
 
+        from cbt_schema.quiet import known_library_warnings
+
         if check is not None:
             check(model)
-        model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+        with known_library_warnings():
+            model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     source = tokenizer or adapter or Path(base)
     tok = AutoTokenizer.from_pretrained(source)
     with atomic_dir(out) as tmp:

@@ -20,6 +20,7 @@ def build(params: TrainParams, seed: int, base: str, template: str, train_rows: 
     from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig, set_seed
     from trl import SFTConfig, SFTTrainer
 
+    from cbt_schema.quiet import known_library_warnings
     from cbt_train.distributed import local_rank
 
     cuda = torch.cuda.is_available()
@@ -40,9 +41,10 @@ def build(params: TrainParams, seed: int, base: str, template: str, train_rows: 
         model = prepare_model_for_kbit_training(
             model, use_gradient_checkpointing=params.gradient_checkpointing)
     set_seed(seed)  # LoRA's A matrices are random: seed right before they are made
-    model = get_peft_model(model, LoraConfig(
-        r=params.lora.r, lora_alpha=params.lora.alpha, lora_dropout=params.lora.dropout,
-        target_modules=_targets(params), bias="none", task_type="CAUSAL_LM"))
+    with known_library_warnings():
+        model = get_peft_model(model, LoraConfig(
+            r=params.lora.r, lora_alpha=params.lora.alpha, lora_dropout=params.lora.dropout,
+            target_modules=_targets(params), bias="none", task_type="CAUSAL_LM"))
     tokenizer.chat_template = template
     config = SFTConfig(
         **sft_kwargs, assistant_only_loss=params.loss_on == "assistant",

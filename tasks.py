@@ -2,13 +2,14 @@
 """Bootstrap and run cbt with nothing but git, Python >= 3.11 and pip.
 
   python3 tasks.py repro [dvc repro args]   # run the pipeline on the embedded local profile
-  python3 tasks.py test [pytest args]       # lint, then run the whole test suite (with the
-                                            # llama extra, so the GGUF tests run too)
+  python3 tasks.py test [pytest args]       # lint, then run the whole test suite
   python3 tasks.py sync                     # only install (uv into .tools/, project into .venv/)
 
 uv is installed into .tools/ with pip if it is not on PATH; the project's own dependencies come
-from uv.lock. Everything else a test needs (the S3 server, the teacher's stand-in) is started by
-the tests themselves.
+from uv.lock. `repro` and `test` install the llama and export extras too, so the export stage
+writes the GGUF files dvc.lock records and the GGUF tests run; `sync` installs without them.
+Everything else a test needs (the S3 server, the teacher's stand-in) is started by the tests
+themselves.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 TOOLS = ROOT / ".tools"
+# extras per command: the export stage and the GGUF tests need llama-cpp-python, which compiles
+# once (~6 min on 2 cores, then cached by uv; build flags in pyproject.toml's
+# extra-build-variables)
+EXTRAS = {"repro": ("llama", "export"), "test": ("llama", "export"), "sync": ()}
 
 
 def uv() -> str:
@@ -48,16 +53,14 @@ def sync(*extras: str) -> None:
 
 
 def main(argv: list[str]) -> None:
-    if not argv or argv[0] not in {"repro", "test", "sync"}:
+    if not argv or argv[0] not in EXTRAS:
         sys.exit(__doc__)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     bundle = Path("/etc/ssl/certs/ca-certificates.crt")  # uv ignores pip's `cert` setting
     if "SSL_CERT_FILE" not in os.environ and bundle.is_file():
         os.environ["SSL_CERT_FILE"] = str(bundle)
     command, rest = argv[0], argv[1:]
-    # the tests run the GGUF round trip too: llama-cpp-python compiles once (~6 min on 2
-    # cores, then cached by uv; build flags in pyproject.toml's extra-build-variables)
-    sync(*(["llama"] if command == "test" else []))
+    sync(*EXTRAS[command])
     if command == "repro":
         run(uv(), "run", "--no-sync", "dvc", "repro", *rest)
     elif command == "test":

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import yaml
 
+from cbt_schema.timings import read_timings
 from cbt_testing.bench import write_results
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,15 +87,15 @@ def main() -> None:
                 _, cpu[stage] = _cli(work, stage, "--params", "params.yaml", *extra)
             metrics = json.loads((work / "metrics/datagen.json").read_text())
             for stage in ("events", "assessments"):
-                m = metrics[stage]
-                requests = m["this_run"]["replies"]
+                m, speed = metrics[stage], read_timings(stage, root=work)
+                requests = speed["this_run"]["replies"]
                 ideal = params.teacher.max_concurrency / args.latency
                 stages[stage] = {
                     "records": m["succeeded"], "quarantined": m["quarantined"],
-                    "requests": requests, "wall_s": m["this_run"]["wall_s"],
-                    "requests_per_s": m["this_run"]["requests_per_second"],
+                    "requests": requests, "wall_s": speed["wall_s"],
+                    "requests_per_s": speed["requests_per_second"],
                     "ideal_per_s": ideal,
-                    "share_of_ideal": round(m["this_run"]["requests_per_second"] / ideal, 3),
+                    "share_of_ideal": round(speed["requests_per_second"] / ideal, 3),
                     "client_cpu_s": round(cpu[stage], 2),
                     "client_cpu_ms_per_request": round(1000 * cpu[stage] / max(1, requests), 2),
                     "tokens_simulated": m["tokens"], "cost_usd_simulated": m["cost_usd"]}

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from cbt_schema.timings import TIMINGS_DIR_ENV
 from cbt_testing.bench import timed_subprocess, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +51,8 @@ def _train(python: str, folder: Path, train: dict, name: str, env: dict | None =
            str(folder / name / "train.json"), "--live", str(folder / name / "live"),
            "--checkpoints", str(folder / name / "ck"), "--no-resume"]
     old = dict(os.environ)
-    os.environ.update(env or {})
+    timings = folder / name / "timings"  # cbt_schema.timings: speed and memory of the run
+    os.environ.update({**(env or {}), TIMINGS_DIR_ENV: str(timings)})
     load_before = os.getloadavg()[0]
     try:
         run = timed_subprocess(cmd)
@@ -59,10 +61,12 @@ def _train(python: str, folder: Path, train: dict, name: str, env: dict | None =
         os.environ.update(old)
     load = round((load_before + os.getloadavg()[0]) / 2, 1)
     metrics = json.loads((folder / name / "train.json").read_text())
-    keep = ("backend", "device", "steps", "epochs", "tokens", "tokens_per_s", "s_per_step",
-            "train_s", "initial_train_loss", "final_train_loss", "initial_test_loss",
-            "final_test_loss", "peak_rss_mb")
-    return {**{k: metrics[k] for k in keep}, "process_wall_s": run["wall_s"],
+    speed = json.loads((timings / "train.json").read_text())
+    keep = ("backend", "device", "steps", "epochs", "tokens", "initial_train_loss",
+            "final_train_loss", "initial_test_loss", "final_test_loss")
+    return {**{k: metrics[k] for k in keep},
+            **{k: speed[k] for k in ("tokens_per_s", "s_per_step", "train_s", "peak_rss_mb")},
+            "process_wall_s": run["wall_s"],
             "load_average_1min": load, "note": "2-core CPU shared with other jobs when "
             "load_average_1min > 2: figures then overstate the time an idle machine takes",
             "process_peak_rss_mb": run["peak_rss_mb"],

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from cbt_schema.timings import TIMINGS_DIR_ENV, read_timings
 from cbt_testing.bench import ROOT, timed_subprocess, write_results
 
 
@@ -32,16 +33,19 @@ def run(tmp: Path, name: str, args: argparse.Namespace, **train) -> dict:
     params = tmp / f"{name}.yaml"
     params.write_text(yaml.safe_dump({"train": values}))
     cli = str(Path(sys.executable).parent / "cbt-train")
+    # the run's speed and memory (cbt_schema.timings) go to a folder of its own
+    os.environ[TIMINGS_DIR_ENV] = str(tmp / name / "timings")
     timed = timed_subprocess([cli, "train", "--params", str(params), "--train", args.train,
                               "--test", args.test, "--out", str(tmp / name / "adapter"),
                               "--metrics", str(tmp / name / "train.json"),
                               "--live", str(tmp / name / "live"),
                               "--checkpoints", str(tmp / name / "checkpoints")])
     metrics = json.loads((tmp / name / "train.json").read_text())
+    speed = read_timings("train")
     rows = (tmp / name / "live/plots/metrics/train/loss.tsv").read_text().split("\n")[1:]
     curve = [float(line.split("\t")[1]) for line in rows if line]
-    return {"wall_s": timed["wall_s"], "train_s": metrics["train_s"],
-            "tokens_per_s": metrics["tokens_per_s"], "s_per_step": metrics["s_per_step"],
+    return {"wall_s": timed["wall_s"], "train_s": speed["train_s"],
+            "tokens_per_s": speed["tokens_per_s"], "s_per_step": speed["s_per_step"],
             "processes": metrics["processes"], "global_batch": metrics["global_batch"],
             "final_train_loss": metrics["final_train_loss"], "curve": curve}
 

@@ -8,10 +8,13 @@ Clones --source (default: this repo, its committed HEAD) into a temp folder, run
 there from scratch in pipeline order (`dvc repro --single-item --force --no-run-cache`, with the
 clone's own package sources first on PYTHONPATH), then compares the new dvc.lock with the
 committed one. Data stages must match bit for bit: every cached output's md5, and every uncached
-metrics file with timing keys (seconds, memory, throughput) left out. The training stage passes
-when each loss in its metrics is within `train.loss_tolerance` (params.yaml) of the committed
-value; stages downstream of training are reported but not required. Exit 0 when every required
-stage matched, 1 when one did not, 2 on bad input.
+metrics file key by key, timing-like keys (seconds, memory, throughput) left out as a guard (the
+stages write their timings to timings/, not to metrics). The training stage passes when each
+numeric key with "loss" in its name in its metrics file (metrics/train.json) is within
+`train.loss_tolerance` of the committed value, as an absolute difference: params.yaml's value,
+0.001 by default (TrainParams) and in the local profile; training on another CPU differs in the
+last float digits, far less. Stages downstream of training are reported but not required. Exit
+0 when every required stage matched, 1 when one did not, 2 on bad input.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from cbt_datagen.testing.replies import Fault, always, rate_faults
 from cbt_schema import AssessmentRecord, QuarantinedReply, UserError
 from cbt_schema.jsonl import read_jsonl
 from cbt_schema.params import Price, TeacherParams
+from cbt_schema.timings import read_timings
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -56,6 +57,14 @@ def test_events_and_assessments_through_the_cli(openai_server, project, prompts,
         assert metrics["total"][key] == events_alone[key] + metrics["assessments"][key]
     assert metrics["total"]["tokens"]["output"] == (
         events_alone["tokens"]["output"] + metrics["assessments"]["tokens"]["output"]) > 0
+    # the run's wall time, rate and what it resumed or paid are timings (timings/<stage>.json):
+    # they depend on the resume log's history, not on the records
+    for stage in ("events", "assessments"):
+        assert "this_run" not in metrics[stage] and "resumed" not in metrics[stage]
+        timings = read_timings(stage)
+        assert timings["wall_s"] > 0 and timings["requests_per_second"] > 0
+        assert set(timings["this_run"]) == {"replies", "cost_usd"}
+    assert "wall" not in json.dumps(metrics) and "per_second" not in json.dumps(metrics)
 
 
 def test_unreadable_earlier_metrics_is_one_clear_error(tmp_path) -> None:

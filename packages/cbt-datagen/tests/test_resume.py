@@ -13,6 +13,7 @@ import pytest
 
 from cbt_datagen.testing.helpers import cli, make_seeds, write_params
 from cbt_schema.jsonl import write_jsonl
+from cbt_schema.timings import read_timings
 
 N = 40
 
@@ -62,6 +63,7 @@ def test_killed_run_resumes_to_the_same_output(anthropic_server, api_key, tmp_pa
     assert not paid_before & set(served_after), "a logged reply was requested again"
     assert max(served_after.values()) == 1
     assert len(_log_ids(log)) == N
+    assert read_timings("events")["resumed"] == len(paid_before)  # a run fact: a timing
 
     fresh = anthropic_server(latency_s=0)
     b = _setup(tmp_path / "b", prompts, fresh.url)
@@ -77,7 +79,7 @@ def test_killed_run_resumes_to_the_same_output(anthropic_server, api_key, tmp_pa
 
     assert records(a) == records(b) and len(records(a)) == N
     metrics = json.loads((a / "metrics/datagen_events.json").read_text())["events"]
-    assert metrics["resumed"] == len(paid_before) and metrics["succeeded"] == N
+    assert metrics["succeeded"] == N and "resumed" not in metrics
 
 
 def test_rerun_and_larger_n_request_only_new_items(anthropic_server, api_key, project, prompts,

@@ -55,6 +55,8 @@ class StageResult:
     quarantined: list[QuarantinedReply]
     metrics: dict[str, Any]
     not_asked: list[str] = field(default_factory=list)  # item ids the cost ceiling left
+    # this run's wall_s and requests_per_second (cbt_schema.timings), kept out of the metrics
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def quarantined_fraction(self) -> float:
@@ -224,16 +226,16 @@ class _Run:
                        "thinking": usage.thinking_tokens},
             "cost_usd": round(cost, 6),
             "largest_prompt_tokens": largest,  # decides long-prompt rates (cbt-datagen cost)
-            "this_run": {"replies": self.new_replies, "cost_usd": round(self.spent, 6),
-                         "wall_s": round(wall_s, 3),
-                         "requests_per_second": round(self.new_replies / wall_s, 3)
-                         if wall_s > 0 else 0.0},
+            "this_run": {"replies": self.new_replies, "cost_usd": round(self.spent, 6)},
             "provider": self.provider.name, "model": self.provider.model,
             "prompt_id": self.spec.prompt.prompt_id, "prompt_sha256": self.spec.prompt.sha256,
         }
         if self.budget is not None:
             metrics["budget"] = self.budget.report(len(not_asked))
-        return StageResult(records, quarantined, metrics, not_asked)
+        timings = {"wall_s": round(wall_s, 3),
+                   "requests_per_second": round(self.new_replies / wall_s, 3)
+                   if wall_s > 0 else 0.0}
+        return StageResult(records, quarantined, metrics, not_asked, timings)
 
 
 def _json(raw: str) -> str:

@@ -46,7 +46,8 @@ class DvcLiveLogger(TrainerCallback):
     """Write train/loss and eval/loss per optimizer step as dvclive plots (TSV per metric).
 
     dvclive is told not to touch dvc.yaml or create experiments: the train stage declares the
-    plots itself. A resumed run keeps the steps already written.
+    plots itself. Rows hold the step and the value, no timestamp, so equal training writes
+    equal files. A resumed run keeps the steps already written.
     """
 
     def __init__(self, folder: Path, resume: bool) -> None:
@@ -67,7 +68,7 @@ class DvcLiveLogger(TrainerCallback):
         if picked:
             self.live.step = state.global_step
             for name, value in picked.items():
-                self.live.log_metric(name, value)
+                self.live.log_metric(name, value, timestamp=False)
                 self._last[name] = state.global_step
 
     def close(self, summary: dict) -> None:
@@ -90,7 +91,8 @@ class _PlainLive:
             shutil.rmtree(self.folder)
         (self.folder / "plots/metrics").mkdir(parents=True, exist_ok=True)
 
-    def log_metric(self, name: str, value: float) -> None:
+    def log_metric(self, name: str, value: float, timestamp: bool = False) -> None:
+        """Append (step, value); `timestamp` is dvclive's argument, never written here."""
         path = self.folder / "plots/metrics" / f"{name}.tsv"
         path.parent.mkdir(parents=True, exist_ok=True)
         leaf = name.rsplit("/", 1)[-1]

@@ -33,6 +33,9 @@ def add_common(parser: argparse.ArgumentParser, stage: str) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+RUN_FACTS = ("resumed", "this_run")
+
+
 def with_earlier_stages(report: dict[str, Any], earlier: str | None) -> dict[str, Any]:
     """The stage's metrics, preceded by an earlier stage's (its metrics file) and a total.
 
@@ -88,13 +91,15 @@ class Stage:
 
 def run(args: argparse.Namespace, params: PipelineParams, stage: Stage,
         items: Sequence[tuple[str, str]] | Callable[[Any], Sequence[tuple[str, str]]]) -> int:
-    """Model and price check, prompt, provider (key check), generate, write outputs, metrics."""
+    """Model and price check, prompt, provider (key check), generate, write outputs, metrics
+    and the run's timings (timings/<stage>.json)."""
     from cbt_datagen.engine import StageSpec, run_stage
     from cbt_datagen.model_table import check_model, price_for
     from cbt_datagen.prompts import load_prompt
     from cbt_datagen.providers.factory import make_provider
     from cbt_datagen.specs import key_params
     from cbt_schema.jsonl import write_json, write_jsonl
+    from cbt_schema.timings import write_timings
 
     teacher: TeacherParams = params.teacher
     check_model(teacher, source=args.params)
@@ -117,12 +122,16 @@ def run(args: argparse.Namespace, params: PipelineParams, stage: Stage,
                          else (result.records, None))
     write_jsonl(args.out, records)
     write_jsonl(args.quarantine, result.quarantined)
-    metrics = {**result.metrics, "quality": stage.quality(result.records,
-                                                          cap_schema(teacher, stage))}
+    # what this run did (replies resumed from the log, replies paid now) depends on the log's
+    # history, not on the records: a timing, so a fresh clone writes the same metrics
+    made = {k: v for k, v in result.metrics.items() if k not in RUN_FACTS}
+    metrics = {**made, "quality": stage.quality(result.records, cap_schema(teacher, stage))}
     if finished is not None:
         metrics["consensus"] = finished
     write_json(args.metrics, with_earlier_stages({stage.name: metrics},
                                                  getattr(args, "earlier_metrics", None)))
+    write_timings(stage.name, {**result.timings,
+                               **{k: result.metrics[k] for k in RUN_FACTS}})
     m = result.metrics
     merged = f" (merged into {len(records)})" if finished is not None else ""
     print(f"{stage.name}: {m['succeeded']}{merged} written to {args.out} ({m['resumed']} resumed, "

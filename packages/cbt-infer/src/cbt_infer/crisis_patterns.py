@@ -5,8 +5,12 @@ The first group was written with the project's own phrase lists
 (safety/train/crisis_phrases.txt). The second group (GENERALISED) came from a fresh set of 80
 phrasings written independently of the screen (safety/train/crisis_phrases_fresh.txt): it
 names concepts (an act on one's own body, a wish not to wake, a means, preparation, slang)
-rather than fixed sentences. Recall on held-out sets never used to write patterns
-(safety/heldout_*) is measured by the crisis_probe stage.
+rather than fixed sentences. The third group (WARNING_SIGNS) names preparation: settling debts
+or affairs so no one else has to, giving possessions away, farewell messages; these are
+possible signals, and the screen adds the likely PLAN_SIGNAL when a plan or a time is stated
+too. Whether a match is about the writer now is cbt_infer.crisis_context's job. Recall on the
+held-out sets (safety/heldout_*) is measured by the crisis_probe stage; no pattern was written
+from heldout_a or heldout_b, and the context rule was checked against all three.
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ IDIOMS = [
     r"\b(?:kill|die)\s+for\s+(?:a|an|some|the)\b",
     r"\b(?:is|are|was|were|'s|looks?|tastes?|smells?|sounds?)\s+(?:\w+\s+)?to\s+die\s+for\b",
     r"\bnearly\s+died\s+laughing\b",
+    r"\b(?:is|are|was|were|it'?s|that'?s)\s+(?:\w+\s+)?going\s+to\s+kill\s+me\b",
+    r"\bkill\s+me\s+now\b",
+    r"\boverdos\w*\s+on\s+(?:caffeine|coffee|sugar|chocolate|energy\s+drinks|red\s+bull|netflix|"
+    r"tv|telly|social\s+media)\b",
 ]
 
 _ME = r"(?:my\s*self|myself|me)"
@@ -203,8 +211,60 @@ GENERALISED: dict[str, str] = {
 }
 PATTERNS.update(GENERALISED)
 
+_OBJ = (r"(?:debts?|affairs|accounts?|bills|finances|money|papers|paperwork|passwords|bank\s+"
+        r"details|pension|insurance|will|credit\s+cards?|loans?|overdraft|rent|mortgage|stuff|"
+        r"things|belongings)")
+_SPARE = (r"\b(?:so|and|then)\s+(?:that\s+)?(?:no\s*one|nobody|noone|they|he|she|my\s+\w+|"
+          r"the\s+\w+|\w+)(?:'\w+)?\s+(?:[\w']+\s+){0,3}(?:deal|dealing|stuck|left|landed|lumbered|saddled|"
+          r"out\s+of\s+pocket|worry|worrying|(?:a|the)\s+mess|clean\s+up|pick\s+up\s+the\s+pieces)\b"
+          r"|\b(?:less|no)\s+(?:of\s+a\s+)?mess\s+for\b")
+SETTLE = (rf"\b(?:settl|clear|pay|paid|sort|tidy|tidi|organis|organiz|clos|cancel|sold|sell|"
+           rf"writ|wrote|list|put|gather|arrang|label|fil)\w*\s+(?:\w+\s+){{0,3}}my\s+(?:\w+\s+)?{_OBJ}\b")
+_NO_NEED = (r"\b(?:won'?t|wont|will\s+not|not\s+going\s+to)\s+(?:be\s+)?need(?:ing)?\s+(?:it|them|"
+            r"any\s+of\s+(?:it|them)|this|these|those|that)\b|\bno\s+point\s+(?:in\s+)?keeping\b"
+            r"|\bwhere\s+i'?m\s+going\b|\bto\s+remember\s+me\s+by\b")
+_GIVE = (r"\b(?:giv\w*|gave|hand\w*\s+over|donat\w*|pass\w*\s+on|sold|sell\w*|can\s+have|"
+         r"clear\w*\s+out|charity\s+shop)\b")
+_PET = r"(?:cat|cats|dog|dogs|pets?|rabbits?|kids|children)"
+
+# Warning signs of preparation: settling debts or affairs so that others need not, giving
+# possessions away, farewell messages, arranging who takes the pets. Alone each is a possible
+# signal; with a stated plan or time (PLAN, WHEN) the screen adds "warning sign with a plan"
+# (PLAN_SIGNAL), a likely signal, and so it does for settling one's affairs (SETTLE) with a
+# stated plan.
+WARNING_SIGNS: dict[str, str] = {
+    "settling affairs": rf"{SETTLE}.{{0,120}}(?:{_SPARE})|(?:{_SPARE}).{{0,120}}{SETTLE}"
+                        r"|\bmy\s+(?:affairs|papers|paperwork|finances)\s+in\s+order\b"
+                        r"|\btying\s+up\s+(?:all\s+)?(?:of\s+)?my\s+loose\s+ends\b",
+    "giving possessions away": rf"{_GIVE}.{{0,100}}(?:{_NO_NEED})|\bto\s+remember\s+me\s+by\b"
+                               rf"|\b(?:who\s+will|who'?ll|someone\s+to)\s+(?:take|have|look\s+"
+                               rf"after|feed|walk)\s+my\s+{_PET}\b"
+                               rf"|\bmy\s+{_PET}\s+a\s+new\s+home\b.{{0,60}}\b(?:won'?t\s+be|"
+                               r"much\s+longer|after\s+i|when\s+i'?m)",
+    "farewell messages": r"\b(?:goodbye|farewell)\s+(?:texts?|emails?|videos?|voice\s*notes?)\b"
+                         r"|\b(?:last|final)\s+(?:letters?|messages?|texts?|notes?|words)\s+(?:to|for)"
+                         r"\s+(?:my|each|every|all|everyone)\b"
+                         r"|\b(?:a|one)\s+(?:letter|note|card)\s+(?:to|for)\s+(?:each|every)\b"
+                         r"|\bdon'?t\s+know\s+(?:they'?re|it'?s|it\s+was|they\s+were)\s+(?:a\s+)?"
+                         r"goodbyes?\b|\bsaid\s+goodbye\b.{0,40}\bfor\s+the\s+last\s+time\b",
+}
+PATTERNS.update(WARNING_SIGNS)
+
+# A stated plan: a chosen date, place or method, or a decision.
+PLAN = (r"\b(?:picked|chosen|chose|decided\s+on|fixed)\s+(?:a|the|my)\s+(?:date|day|"
+        r"time|spot|place|night|way|method)\b|\b(?:i'?ve|i\s+have)\s+(?:already\s+)?(?:decided|made"
+        r"\s+up\s+my\s+mind)\b(?!\s+(?:to|on|what|which|whether|if)\b)"
+        r"|\b(?:it'?ll|it\s+will|it'?s\s+going\s+to)\s+(?:be|happen)\s+(?:on|after|before|this|next)\b")
+# A time set for it; with a warning sign it reads as a plan (PLAN_SIGNAL).
+WHEN = (r"\b(?:before|after|on|by|until|this|next)\s+(?:monday|tuesday|wednesday|thursday|friday|"
+        r"saturday|sunday|christmas|new\s+year|my\s+birthday|the\s+weekend|weekend)\b"
+        r"|\bnot\s+long\s+now\b|\bjust\s+(?:waiting|a\s+matter\s+of\s+time)\b"
+        r"|\bi'?m\s+ready\s*(?:[.!]|$|now\b)|\bbefore\s+i\s+(?:go|leave)\b")
+PLAN_SIGNAL = "warning sign with a plan"
+
 # Signals of passive thoughts of death, being a burden or having no future, with no intent,
-# plan, means or act named. Alone they put a text in the *possible* tier (resources first, then
-# the analysis); every other signal puts it in the *likely* tier (resources only).
+# plan, means or act named, and the warning signs above. Alone they put a text in the
+# *possible* tier (resources first, then the analysis); every other signal, unless distanced
+# (cbt_infer.crisis_context), puts it in the *likely* tier (resources only).
 POSSIBLE_SIGNALS = frozenset({"burden", "if I die", "thinking about death", "no future",
-                              "will at a young age", "life insurance"})
+                              "will at a young age", "life insurance", *WARNING_SIGNS})

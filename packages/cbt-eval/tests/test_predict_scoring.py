@@ -107,3 +107,40 @@ def test_test_losses_score_the_answer_and_all_tokens_by_hand(tmp_path) -> None:
     assert got["assistant"] != pytest.approx(got["all"])
     assert test_losses(type("A", (), {"backend": object()})(), examples) == {
         "assistant": None, "all": None}
+
+
+def test_quote_fidelity_per_system_and_zero_for_the_guessers(tmp_path, monkeypatch) -> None:
+    """The student's findings quote the situation or invent; the baseline's answers do not
+    parse (no findings: no figure); the guessers quote nothing."""
+    from cbt_eval import evaluate
+    from cbt_eval.report import markdown_report
+    from cbt_schema import ChatExample, ChatMessage
+    from cbt_schema.jsonl import write_jsonl
+
+    situations = ["My friend forgot to call me on my birthday. I don't matter to anyone.",
+                  "I got 80% on my exam. Anything below perfect means I'm stupid."]
+    quoted = [[(D.OVERGENERALIZATION, "I don't matter to anyone")],
+              [(D.ALL_OR_NOTHING, "anything below perfect means i'm stupid!"),
+               (D.LABELING, "I'm the worst student ever"),  # never written
+               (D.MAGNIFICATION, "My life is ruined")]]  # never written
+    student = [render_assessment(Assessment(
+        validation="That sounds hard.", closing="Be kind to yourself.",
+        findings=[Finding(distortion=d, thought=t, challenge="Is that fair?") for d, t in q]))
+        for q in quoted]
+    write_jsonl(tmp_path / "test.jsonl", [ChatExample(
+        id=f"t{i}", distortions=[q[0][0]], messages=[
+            ChatMessage(role="system", content="Spot distortions."),
+            ChatMessage(role="user", content=text),
+            ChatMessage(role="assistant", content=student[i])])
+        for i, (text, q) in enumerate(zip(situations, quoted, strict=True))])
+    monkeypatch.setattr(evaluate, "load_assessor", lambda base, adapter, *a: Assessor(
+        CannedBackend(student if adapter else ["I hear you."] * 2), "Spot distortions."))
+    results, _, _ = evaluate.run_evaluation(tmp_path / "test.jsonl", tmp_path, tmp_path / "a",
+                                            EvalParams(bootstrap=0), seed=0)
+    metrics = evaluate.headline(results)
+    assert metrics["student"]["quote_fidelity"] == pytest.approx(2 / 4)
+    assert "quote_fidelity" not in metrics["baseline"]  # no findings: not measurable
+    for guesser in ("all_labels", "most_frequent_k", "prevalence"):
+        assert metrics["reference"][guesser]["quote_fidelity"] == 0.0
+    report = markdown_report(results, [])
+    assert "| quote fidelity | 0.500 | – | 0.000 | 0.000 | 0.000 |" in report

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from cbt_infer.cli import NOT_YOURS, format_text
 from cbt_infer.result import Generation, from_generation
 from cbt_infer.safety import NOTICE
 from cbt_schema import Assessment, Distortion, Finding, render_assessment
@@ -38,3 +39,33 @@ def test_an_answer_cut_at_the_token_limit_is_flagged() -> None:
     result = from_generation("s", gen, NOTICE, "transformers", 384)
     assert not result.parsed and result.assessment is not None
     assert "max_new_tokens (384)" in result.problems[0]
+
+
+def test_a_looping_answer_is_never_parsed_and_says_where_it_stopped() -> None:
+    gen = Generation(text=render_assessment(ASSESSMENT), tokens=57, finish_reason="loop")
+    result = from_generation("s", gen, NOTICE, "llama", 384)
+    assert result.finish_reason == "loop" and not result.parsed
+    assert result.problems[0] == "the answer repeated itself and was stopped after 57 tokens"
+    assert result.to_dict()["parsed"] is False
+
+
+def test_each_quote_is_checked_against_the_persons_words() -> None:
+    two = ASSESSMENT.model_copy(update={"findings": [
+        *ASSESSMENT.findings,
+        Finding(distortion=Distortion.MAGNIFICATION, thought="It's the worst day of my life!",
+                challenge="Will this matter in a year?")]})
+    gen = Generation(text=render_assessment(two), tokens=90, finish_reason="stop")
+    situation = "I failed my driving test again. I'm useless."
+    result = from_generation(situation, gen, NOTICE, "transformers", 384)
+    assert result.parsed and result.quote_found == [True, False]
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["quote_found"] == [True, False] and data["quote_fidelity"] == 0.5
+    text = format_text(result)
+    assert "I'm useless\"\n" in text
+    assert '"It\'s the worst day of my life!" (not your words)' in text
+    assert text.count(NOT_YOURS) == 2  # the thought, and the one note that explains the mark
+    none = Assessment(validation="That sounds calm.", findings=[], closing="Enjoy your day.")
+    gen = Generation(text=render_assessment(none), tokens=20, finish_reason="stop")
+    result = from_generation(situation, gen, NOTICE, "transformers", 384)
+    assert result.quote_found == [] and result.to_dict()["quote_fidelity"] is None
+    assert NOT_YOURS not in format_text(result)

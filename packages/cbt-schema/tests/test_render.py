@@ -13,8 +13,10 @@ def _sentence(max_size: int) -> st.SearchStrategy[str]:
 
 findings = st.builds(Finding, distortion=st.sampled_from(list(Distortion)),
                      thought=_sentence(300), challenge=_sentence(500))
+# a closing has real words: parse_assessment reports one that has none
+_closings = st.from_regex(r"[A-Z][a-z]{1,12}( [a-z]{1,12},?){0,20}[.!]?", fullmatch=True)
 assessments = st.builds(Assessment, validation=_sentence(800),
-                        findings=st.lists(findings, max_size=10), closing=_sentence(600))
+                        findings=st.lists(findings, max_size=10), closing=_closings)
 
 
 @settings(max_examples=200, deadline=None)
@@ -71,3 +73,14 @@ def test_no_findings_renders_and_parses_as_empty() -> None:
     text = render_assessment(a)
     assert "None stand out" in text
     assert parse_assessment(text).assessment == a
+
+
+def test_a_closing_without_real_words_is_reported() -> None:
+    a = Assessment(validation="That sounds hard.", closing="Take care.", findings=[
+        Finding(distortion=Distortion.LABELING, thought="I'm useless", challenge="Is it true?")])
+    for junk in ("{", "}", "---", "1.", '{"a": 1}', "**"):
+        result = parse_assessment(render_assessment(a).replace("Take care.", junk))
+        assert not result.ok, junk
+        assert result.problems == [f"the closing is not a sentence: {junk!r}"]
+    for fine in ("Take care.", "Breathe.", "You scored 80% on a 100-point test: well done!"):
+        assert parse_assessment(render_assessment(a).replace("Take care.", fine)).ok, fine

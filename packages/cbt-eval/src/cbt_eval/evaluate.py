@@ -12,6 +12,7 @@ from cbt_eval.report import label_pairs, markdown_report, write_plots
 from cbt_schema import ChatExample, Distortion, UserError
 from cbt_schema.jsonl import read_jsonl, write_json
 from cbt_schema.params import EvalParams, PipelineParams
+from cbt_schema.timings import write_timings
 
 LABELS = [d.value for d in Distortion]
 
@@ -54,6 +55,7 @@ def system_scores(gold: list[frozenset[str]], preds, examples, assessor, params:
                               seed=seed)
     losses = test_losses(assessor, examples)
     result.update(format_validity=preds.format_validity, mean_findings=preds.mean_findings,
+                  quote_fidelity=preds.quote_fidelity,
                   seconds_per_example=preds.seconds_per_example, test_loss=losses["assistant"],
                   test_loss_all_tokens=losses["all"], perplexity=perplexity(losses["assistant"]))
     return result
@@ -65,15 +67,16 @@ def run_evaluation(test: Path, base: Path, adapter: Path | None, params: EvalPar
     """Score each system; return (results, worked examples, gold/predicted label pairs)."""
     examples = load_test(test, params.limit)
     situations = [ex.messages[-2].content for ex in examples]
-    system_prompt = next((m.content for m in examples[0].messages if m.role == "system"), None)
     gold = [frozenset(d.value for d in ex.distortions) for ex in examples]
     results: dict = {"n": len(examples),
                      "reference": reference_scores(gold, LABELS, resamples=params.bootstrap,
                                                    seed=seed)}
     answers: dict[str, list[frozenset[str]]] = {}
+    asked: str | None = None  # the student's own prompt (it carries it); the baseline's too
     for name in systems:
         assessor = load_assessor(base, adapter if name == "student" else None, params,
-                                 system_prompt, gguf if name == "student" else None)
+                                 asked, gguf if name == "student" else None)
+        asked = asked or assessor.system_prompt
         preds = predict(assessor, situations, params, seed)
         results[name] = system_scores(gold, preds, examples, assessor, params, seed,
                                       results["reference"])
@@ -88,9 +91,10 @@ def run_evaluation(test: Path, base: Path, adapter: Path | None, params: EvalPar
 
 def headline(results: dict) -> dict:
     """The metrics file: headline figures and intervals per system and per reference guesser
-    (per-class figures are in the plots), each model's margin over the best guesser."""
-    keep = (*HEADLINE, "mean_kappa", "format_validity", "mean_findings", "test_loss",
-            "test_loss_all_tokens", "perplexity", "seconds_per_example", "micro_precision",
+    (per-class figures are in the plots), each model's margin over the best guesser. Seconds
+    per example are not a result: write_outputs puts them in timings/evaluate.json."""
+    keep = (*HEADLINE, "mean_kappa", "quote_fidelity", "format_validity", "mean_findings",
+            "test_loss", "test_loss_all_tokens", "perplexity", "micro_precision",
             "micro_recall")
     out: dict = {"n": results["n"]}
     for name in ("student", "baseline"):
@@ -100,7 +104,8 @@ def headline(results: dict) -> dict:
             out[name]["ci95"] = {k: v for k, v in system["ci"].items()}
             out[name]["margin_over_best_guesser"] = system["margin"]
     reference = results["reference"]
-    out["reference"] = {name: {**{k: reference[name][k] for k in (*HEADLINE, "mean_kappa")
+    out["reference"] = {name: {**{k: reference[name][k]
+                                  for k in (*HEADLINE, "mean_kappa", "quote_fidelity")
                                   if reference[name].get(k) is not None},
                                "ci95": reference[name]["ci"]} for name in MULTI}
     out["reference"]["always_distorted"] = reference["always_distorted"]
@@ -111,6 +116,8 @@ def headline(results: dict) -> dict:
 def write_outputs(results: dict, worked: list[dict], pairs: dict, metrics: Path, report: Path,
                   plots: Path, caveat: str = "") -> None:
     write_json(metrics, headline(results))
+    write_timings("evaluate", {name: {"seconds_per_example": results[name]["seconds_per_example"]}
+                               for name in ("student", "baseline") if name in results})
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(markdown_report(results, worked, caveat) + "\n", encoding="utf-8")
     write_plots(plots, results, pairs)

@@ -28,9 +28,11 @@ def run_external(data: LabelledSet, base: Path, adapter: Path | None, params: Ev
     reference = reference_scores(gold, LABELS, resamples=params.bootstrap, seed=seed)
     report: dict = {"data": data.report(), "n": len(texts), "reference": reference}
     systems = [("student", adapter)] + ([("baseline", None)] if baseline else [])
+    asked: str | None = None  # the student's own prompt (it carries it); the baseline's too
     for name, adapter_path in systems:
-        assessor = load_assessor(base, adapter_path, params,
+        assessor = load_assessor(base, adapter_path, params, asked,
                                  gguf=gguf if name == "student" else None)
+        asked = asked or assessor.system_prompt
         preds = predict(assessor, texts, params, seed)
         result = scored(gold, preds.labels, reference, params.bootstrap, seed)
         result.update(format_validity=preds.format_validity, mean_findings=preds.mean_findings,

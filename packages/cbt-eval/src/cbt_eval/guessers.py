@@ -8,6 +8,8 @@ each model, guessers built from the gold labels of the set being scored:
 - `prevalence`: each label drawn independently at its gold frequency, averaged over SEEDS
   draws (its intervals come from the first draw);
 - `always_distorted`: the binary task only, every text called distorted.
+They name labels only and quote nothing from the text, so their quote fidelity (the share of
+findings whose quoted thought is in the person's words) is 0.
 The headline is chance-corrected: mean Cohen's kappa, and macro F1 with each model's margin
 over the best guesser (by macro F1), with a paired bootstrap interval of that margin.
 """
@@ -69,6 +71,7 @@ def reference_scores(gold: LabelSets, labels: Sequence[str], *, resamples: int,
                 values = [d[key] for d in draws]
                 result[key] = None if None in values else sum(values) / len(values)
         result["ci"] = bootstrap_ci(gold, preds[name], labels, resamples=resamples, seed=seed)
+        result["quote_fidelity"] = 0.0  # no finding of theirs quotes the text
         out[name] = result
     out["always_distorted"] = _binary_always(gold)
     out["k"] = len(preds["most_frequent_k"][0]) if gold else 0

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cbt_schema import ChatExample, parse_assessment
 from cbt_schema.params import EvalParams
+from cbt_schema.quotes import fidelity, quotes_found
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Predictions:
     raw: list[str]
     seconds_per_example: float
     test_loss: float | None = None
+    quotes: list[list[bool]] | None = None  # per answer, per finding: quote in the text?
 
     @property
     def format_validity(self) -> float:
@@ -29,9 +31,17 @@ class Predictions:
     def mean_findings(self) -> float:
         return sum(self.findings) / len(self.findings) if self.findings else 0.0
 
+    @property
+    def quote_fidelity(self) -> float | None:
+        """The share of all findings whose quoted thought is in the situation's own words
+        (cbt_schema.quotes); None when no answer names a finding."""
+        return fidelity([found for answer in self.quotes or [] for found in answer])
+
 
 def load_assessor(base: str | Path, adapter: str | Path | None, params: EvalParams,
                   system_prompt: str | None = None, gguf: str | Path | None = None):
+    """The model to score, asked with the prompt it carries (or `system_prompt`: the
+    baseline is asked with the student's own)."""
     from cbt_infer import Assessor
 
     if gguf is not None:
@@ -55,6 +65,8 @@ def predict(assessor, situations: list[str], params: EvalParams, seed: int) -> P
         findings=[len(p.findings) for p in parses],
         raw=[r.raw for r in results],
         seconds_per_example=seconds,
+        quotes=[quotes_found((f.thought for f in p.findings), situation)
+                for p, situation in zip(parses, situations, strict=True)],
     )
 
 

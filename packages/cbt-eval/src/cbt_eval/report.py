@@ -10,24 +10,28 @@ from cbt_schema import DISTORTIONS, Distortion
 ROWS = [("mean_kappa", "mean Cohen's kappa"), ("macro_f1", "macro F1"),
         ("micro_f1", "micro F1"), ("weighted_f1", "weighted F1"),
         ("binary_f1", "distorted-or-not F1"), ("exact_set_accuracy", "exact-set accuracy"),
+        ("quote_fidelity", "quote fidelity"),
         ("format_validity", "format validity"), ("mean_findings", "findings per answer"),
         ("test_loss", "test loss (answer tokens)"),
         ("test_loss_all_tokens", "test loss (all tokens)"), ("perplexity", "perplexity")]
 GUESSERS = [("all_labels", "all ten labels"), ("most_frequent_k", "most frequent k"),
             ("prevalence", "prevalence draws")]
+# figures shown with fewer than 3 decimals: perplexity is exp(loss), so a loss that moves
+# within train.loss_tolerance (0.001) moves a perplexity of 13.5 by about 0.01
+DIGITS = {"perplexity": 1}
 
 
-def _fmt(value: object) -> str:
+def _fmt(value: object, digits: int = 3) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
-        return f"{round(value, 3) + 0.0:.3f}"  # no "-0.000"
+        return f"{round(value, digits) + 0.0:.{digits}f}"  # no "-0.000"
     return str(value)
 
 
 def _cell(system: dict, key: str) -> str:
     ci = system.get("ci", {}).get(key)
-    text = _fmt(system.get(key))
+    text = _fmt(system.get(key), DIGITS.get(key, 3))
     return f"{text} [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else text
 
 
@@ -79,6 +83,9 @@ def markdown_report(results: dict, examples: list[dict], caveat: str = "") -> st
         cells = [_cell(results[s], key) for s in systems]
         cells += [_cell(reference[k], key) if key in reference[k] else "–" for k, _ in guessers]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", "Quote fidelity: the share of a model's findings whose quoted thought is in the "
+                  "person's own words (matched loosely: case, punctuation, a small edit); the "
+                  "guessers quote nothing, so theirs is 0."]
     if reference:
         always = reference["always_distorted"]
         lines += ["", f"Calling every text distorted scores distorted-or-not F1 "

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from cbt_infer.loops import LoopStop
 from cbt_infer.prompt import end_of_turn_text
 from cbt_infer.result import Generation
 
@@ -73,13 +74,26 @@ class TransformersBackend:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         return kwargs
 
+    def _loop_stop(self, width: int) -> tuple[LoopStop, dict]:
+        """A LoopStop for prompts `width` tokens wide, and the generate() argument for it."""
+        from transformers import StoppingCriteriaList
+
+        loop = LoopStop(self.tokenizer, width)
+        return loop, {"stopping_criteria": StoppingCriteriaList([loop])}
+
     def _finish(self, new_ids: list[int], prompt_tokens: int, start: float,
-                first: float | None) -> Generation:
+                first: float | None, looped_at: int | None = None) -> Generation:
+        """The Generation of one row: up to its end-of-turn token, or to where LoopStop saw
+        it loop (whichever came first), else everything (it hit max_new_tokens)."""
         stop_at = next((i for i, t in enumerate(new_ids) if t in self.stop_ids), None)
-        reason = "stop" if stop_at is not None else "length"
-        kept = new_ids[:stop_at] if stop_at is not None else new_ids
+        if looped_at is not None and (stop_at is None or looped_at <= stop_at):
+            reason, kept, ended = "loop", new_ids[:looped_at], 0
+        elif stop_at is not None:
+            reason, kept, ended = "stop", new_ids[:stop_at], 1
+        else:
+            reason, kept, ended = "length", new_ids, 0
         text = self.tokenizer.decode(kept, skip_special_tokens=True).strip()
-        return Generation(text=text, tokens=len(kept) + (stop_at is not None),
+        return Generation(text=text, tokens=len(kept) + ended,
                           finish_reason=reason, prompt_tokens=prompt_tokens,
                           seconds=time.perf_counter() - start, first_token_s=first)
 
@@ -93,12 +107,13 @@ class TransformersBackend:
         self.tokenizer.padding_side = "left"
         enc = self.tokenizer([self.render(m) for m in batch], return_tensors="pt",
                              padding=True, add_special_tokens=False).to(self.model.device)
-        with torch.inference_mode():
-            out = self.model.generate(**enc, **self._kwargs(settings))
         width = enc.input_ids.shape[1]
+        loop, stopping = self._loop_stop(width)
+        with torch.inference_mode():
+            out = self.model.generate(**enc, **self._kwargs(settings), **stopping)
         lengths = enc.attention_mask.sum(dim=1).tolist()
-        return [self._finish(out[i, width:].tolist(), int(lengths[i]), start, None)
-                for i in range(len(batch))]
+        return [self._finish(out[i, width:].tolist(), int(lengths[i]), start, None,
+                             loop.looped.get(i)) for i in range(len(batch))]
 
     def generate(self, messages: list[dict[str, str]], settings: Settings) -> Generation:
         return self.generate_batch([messages], settings)[0]
@@ -115,12 +130,14 @@ class TransformersBackend:
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True,
                                         skip_special_tokens=True)
         holder: dict = {}
+        width = enc.input_ids.shape[1]
+        loop, stopping = self._loop_stop(width)
 
         def run() -> None:
             try:
                 with torch.inference_mode():
                     holder["out"] = self.model.generate(**enc, **self._kwargs(settings),
-                                                        streamer=streamer)
+                                                        **stopping, streamer=streamer)
             except BaseException as exc:  # re-raised in the caller's thread
                 holder["error"] = exc
                 streamer.end()
@@ -139,5 +156,5 @@ class TransformersBackend:
         thread.join()
         if "error" in holder:
             raise holder["error"]
-        width = enc.input_ids.shape[1]
-        return self._finish(holder["out"][0, width:].tolist(), width, start, first)
+        return self._finish(holder["out"][0, width:].tolist(), width, start, first,
+                            loop.looped.get(0))

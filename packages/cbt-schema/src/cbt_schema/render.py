@@ -18,6 +18,7 @@ _BULLET_RE = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+(.*)$")
 _CHALLENGE_RE = re.compile(r"^[*_\s]*challenge[*_\s]*:[*_\s]*(.*)$", re.I)
 _INLINE_CHALLENGE_RE = re.compile(r"\s*[*_]*\bchallenge[*_]*\s*:[*_]*\s*", re.I)
 _QUOTES = "\"'“”‘’"
+_WORD_RE = re.compile(r"[^\W\d_]{2,}")
 
 
 def render_assessment(assessment: Assessment) -> str:
@@ -66,6 +67,14 @@ def _is_heading(line: str) -> bool:
     return text.endswith(":") or line.lstrip().startswith("#") or len(text) <= 40
 
 
+def _is_sentence(text: str) -> bool:
+    """Real words: one of two letters or more, and letters at least a third of the characters
+    that are not spaces (so '{', '---' or '1.' left at the end of an answer is no closing)."""
+    chars = [c for c in text if not c.isspace()]
+    letters = sum(c.isalpha() for c in chars)
+    return bool(_WORD_RE.search(text)) and 3 * letters >= len(chars)
+
+
 def _unquote(text: str) -> str:
     text = text.strip().strip("*_").strip()
     if len(text) >= 2 and text[0] in _QUOTES and text[-1] in _QUOTES:
@@ -93,7 +102,8 @@ def parse_assessment(text: str) -> ParseResult:
 
     Tolerates case, bullet styles (-, *, •, 1.), bold names, curly quotes, challenges on the
     same line or the next, and distortion aliases. Everything it cannot read is reported in
-    `problems`; it never raises on model output.
+    `problems`, and so is a closing with no real words (junk such as "{"); it never raises on
+    model output.
     """
     lines = text.replace("\r\n", "\n").split("\n")
     head = next((i for i, line in enumerate(lines) if _is_heading(line)), None)
@@ -161,6 +171,8 @@ def parse_assessment(text: str) -> ParseResult:
         problems.append("missing the validating opening")
     if not closing:
         problems.append("missing the closing paragraph")
+    elif not _is_sentence(closing):
+        problems.append(f"the closing is not a sentence: {closing[:40]!r}")
     assessment = None
     if validation and closing:
         try:

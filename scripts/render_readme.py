@@ -126,9 +126,6 @@ def local_eval() -> str:
         top = max(names, key=lambda g, key=key: ref[g].get(key) or 0)
         flattered.append(f"{label} F1 {student[key]:.2f} against {ref[top][key]:.2f} for "
                          f"{names[top]}")
-    seconds = (f"| seconds per example (transformers, batch 4, 2 cores) | "
-               f"{student['seconds_per_example']:.1f} | {baseline['seconds_per_example']:.1f} | "
-               + " | ".join("–" for _ in names) + " |")
     return "\n".join([
         f"**Local profile result** (`metrics/eval.json`, `reports/eval.md`; {m['n']} test "
         f"examples, greedy; bootstrap 95% intervals in brackets). Teacher and student are both "
@@ -151,7 +148,10 @@ def local_eval() -> str:
         f"| test loss / perplexity on the teacher's answers | {student['test_loss']:.2f} / "
         f"{student['perplexity']:.1f} | {baseline['test_loss']:.2f} / "
         f"{baseline['perplexity']:.1f} | " + " | ".join("–" for _ in names) + " |",
-        seconds, "", _binary_note(ref["always_distorted"])])
+        "", _binary_note(ref["always_distorted"]), "",
+        "Speed is not a result, so `metrics/eval.json` holds none: a run writes its seconds per "
+        "example to `timings/evaluate.json` (git-ignored); committed inference speeds are under "
+        "Measured figures (`bench/results/infer.json`)."])
 
 
 def _binary_note(always: dict) -> str:
@@ -183,8 +183,9 @@ def crisis_screen() -> str:
         f"{m['chosen_for']['ordinary_resources_only_at_most']:.0%} of ordinary texts sent to "
         f"resources only. Targets on the held-out sets: recall of resources shown at least "
         f"{targets['recall_resources_shown_at_least']:.2f}, ordinary texts with resources only "
-        f"at most {targets['ordinary_resources_only_at_most']:.0%}. Each cell: share of crisis "
-        "texts / share of ordinary texts.", "",
+        f"at most {targets['ordinary_resources_only_at_most']:.0%} and with resources at all at "
+        f"most {targets.get('ordinary_resources_shown_at_most', 1):.0%}. Each cell: share of "
+        "crisis texts / share of ordinary texts.", "",
         "| texts | crisis / ordinary | keywords alone | resources shown at all (possible or "
         "likely) | resources first, then the analysis (possible) | resources only (likely) | "
         "meets targets |",
@@ -194,28 +195,15 @@ def crisis_screen() -> str:
 
 
 def crisis_startup() -> str:
-    """The learned screen's cold and warm cost (bench/results/infer.json)."""
-    path = ROOT / "bench/results/infer.json"
-    d = json.loads(path.read_text()) if path.is_file() else {}
-    s = d.get("crisis_screen_startup", {})
-    if "cold_s_median" not in s:
-        return ("Start-up not measured in a committed file: run `uv run python "
-                "bench/bench_infer.py --quick` and commit `bench/results/infer.json`.")
-    warm = s["warm_ms_per_text_median"]
-    return (f"Start-up (`bench/bench_infer.py`, `bench/results/infer.json`): a fresh process "
-            f"takes {s['cold_s_median']:.1f} s (median of {len(s['cold_runs'])}) from import to "
-            f"its first verdict with the probe (importing torch and transformers, then loading "
-            f"the 135M encoder); once loaded, a text takes {warm['keywords_then_probe']:.0f} ms "
-            f"(keywords alone {warm['keywords']:.2f} ms). The probe file itself loads without "
-            "torch, and text the keywords put in the likely tier is answered before any model "
-            "loads. Interactive `cbt-infer` (no situation given, on a terminal) loads the probe "
-            "and then the student while the person types. Models load one at a time: two "
-            "concurrent loads in transformers 5.17 left a model's tied head on the meta device. "
-            "In the CLI: first answer with the full screen "
-            + (f"{d['cli_first_answer']['wall_s']:.1f} s against "
-               f"{d['cli_first_answer_keywords_only']['wall_s']:.1f} s with keywords only "
-               "(transformers, loading included, one run each)."
-               if "cli_first_answer_keywords_only" in d else "not measured yet."))
+    from render_assessor import crisis_startup as block
+
+    return block()
+
+
+def assessor() -> str:
+    from render_assessor import assessor as block
+
+    return block()
 
 
 def modelfile_crisis() -> str:
@@ -274,6 +262,12 @@ def ddp() -> str:
     return ddp_rehearsal()
 
 
+def repro_tolerance() -> str:
+    from render_repro import repro_tolerance as block
+
+    return block()
+
+
 def teacher_audit() -> str:
     from render_teachers import teacher_audit as block
 
@@ -282,12 +276,14 @@ def teacher_audit() -> str:
 
 BLOCKS: dict[str, Callable[[], str]] = {"crisis-screen": crisis_screen,
                                         "crisis-startup": crisis_startup,
+                                        "assessor": assessor,
                                         "modelfile-crisis": modelfile_crisis,
                                         "measured": measured, "losses": losses,
                                         "local-eval": local_eval, "paper-cost": paper_cost,
                                         "paper-rehearsal": paper_rehearsal,
                                         "paper-gpu": paper_gpu, "ddp": ddp,
-                                        "teacher-audit": teacher_audit}
+                                        "teacher-audit": teacher_audit,
+                                        "repro-tolerance": repro_tolerance}
 
 
 def render(text: str) -> str:

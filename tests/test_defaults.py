@@ -53,3 +53,24 @@ def test_teacher_stages_list_every_teacher_key_but_prices() -> None:
     assert listed("assessments") == fields - {"prices"}
     assert listed("events") == fields - {"prices", "samples", "majority"}
     assert stages["teacher_cost"]["params"] == ["teacher.prices"]
+
+
+def test_the_built_in_prompt_is_the_one_the_pipeline_trains_with() -> None:
+    """A model that carries no task falls back to the built-in prompt: the same text as the
+    dataset stage's prompts/system.txt, so such a fallback still asks the way it trained."""
+    from cbt_schema.student import DEFAULT_SYSTEM_PROMPT
+
+    trained = (ROOT / "prompts" / "system.txt").read_text(encoding="utf-8").strip()
+    assert trained == DEFAULT_SYSTEM_PROMPT
+
+
+def test_the_crisis_probe_uses_the_features_cross_validation_chose() -> None:
+    """The encoder's depth, pooling and L2 in the code are the ones the committed
+    bench/results/crisis_features.json chose on safety/train."""
+    import json
+
+    from cbt_infer import crisis_probe
+
+    chosen = json.loads((ROOT / "bench/results/crisis_features.json").read_text())["chosen"]
+    assert (chosen["depth"], chosen["pooling"], chosen["l2"]) == (
+        crisis_probe.ENCODER_LAYERS, "+".join(crisis_probe.POOLING), crisis_probe.L2)

@@ -12,14 +12,6 @@ MEMBERS = ["schema", "seeds", "datagen", "dataset", "train", "infer", "eval"]
 HEAVY = {"torch", "transformers", "peft", "trl", "unsloth", "llama-cpp-python", "bitsandbytes"}
 
 
-def _uv() -> str:
-    """`uv run` names itself in $UV; tasks.py installs it into .tools/ otherwise."""
-    import os
-    import shutil
-
-    return os.environ.get("UV") or shutil.which("uv") or str(ROOT / ".tools/bin/uv")
-
-
 def _project(name: str) -> dict:
     return tomllib.loads((ROOT / f"packages/cbt-{name}/pyproject.toml").read_text())["project"]
 
@@ -60,26 +52,40 @@ def test_light_packages_pull_no_torch(name: str) -> None:
         todo += [d for d in deps if d.startswith("cbt-") and d not in seen]
 
 
+def test_the_llama_assessor_locks_no_torch() -> None:
+    """What `pip install "cbt-infer[llama]"` (or `uv sync --package cbt-infer --extra llama`)
+    installs, as the lock resolves it: llama.cpp, and no torch, transformers or peft."""
+    import subprocess
+
+    from cbt_testing.venv import uv
+
+    def locked(*extras: str) -> set[str]:
+        text = subprocess.run([uv(), "export", "--frozen", "--package", "cbt-infer", "--no-dev",
+                               "--no-hashes", "-q", *(f"--extra={e}" for e in extras)],
+                              cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        return {line.split("==")[0].split(" @ ")[0].strip() for line in text.splitlines()
+                if line and not line.startswith((" ", "#", "-e", "."))}
+
+    llama = locked("llama")
+    assert "llama-cpp-python" in llama and not llama & (HEAVY - {"llama-cpp-python"})
+    assert {"torch", "transformers", "peft"} <= locked("transformers")  # the check can fail
+
+
 @pytest.mark.slow
 def test_dataset_installs_and_builds_without_the_teacher_sdk(tmp_path: Path) -> None:
     """`pip install ./packages/cbt-dataset` in a fresh environment: no anthropic SDK, no
     cbt-datagen, no torch, and the command builds splits (uv installs from its cache)."""
     import json
-    import os
     import subprocess
-    import sys
 
-    uv = _uv()
+    from cbt_testing.venv import clean_env, fresh_env
+
     env_dir = tmp_path / "venv"
-    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(env_dir)], check=True)
-    python = env_dir / "bin/python"
-    subprocess.run([uv, "pip", "install", "-q", "--python", str(python),
-                    str(ROOT / "packages/cbt-schema"), str(ROOT / "packages/cbt-dataset")],
-                   check=True)
+    python = fresh_env(env_dir, "packages/cbt-schema", "packages/cbt-dataset")
     check = ("import importlib.util as u; "
              "print([m for m in ('anthropic', 'cbt_datagen', 'torch', 'matplotlib') "
              "if u.find_spec(m)])")
-    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    clean = clean_env()
     absent = subprocess.run([str(python), "-c", check], capture_output=True, text=True,
                             check=True, env=clean).stdout.strip()
     assert absent == "[]"
@@ -113,7 +119,9 @@ def _locked_versions(*args: str) -> dict[str, str]:
     """name -> version of what `uv sync --all-packages <args>` installs, read from uv.lock."""
     import subprocess
 
-    done = subprocess.run([_uv(), "export", "--frozen", "--all-packages", "--no-hashes",
+    from cbt_testing.venv import uv
+
+    done = subprocess.run([uv(), "export", "--frozen", "--all-packages", "--no-hashes",
                            "--no-header", "--no-emit-workspace", *args], cwd=ROOT,
                           capture_output=True, text=True, check=True)
     pins = (line.split(";")[0].strip() for line in done.stdout.splitlines())

@@ -60,10 +60,10 @@ def test_likely_threshold_caps_resources_only_on_ordinary_texts() -> None:
 
 
 def test_cross_validation_is_out_of_fold_and_seeded() -> None:
-    import torch
+    import numpy as np
 
-    torch.manual_seed(0)
-    features = torch.cat([torch.randn(20, 4) + 3, torch.randn(20, 4) - 3])
+    rng = np.random.default_rng(0)
+    features = np.vstack([rng.normal(3, 1, (20, 4)), rng.normal(-3, 1, (20, 4))])
     labels = [1] * 20 + [0] * 20
     first = cross_validated(features, labels, seed=1)
     assert first == cross_validated(features, labels, seed=1)
@@ -125,11 +125,15 @@ def test_probe_for_another_base_model_is_refused(trained: dict[str, Path],
     from cbt_infer.crisis_probe import CrisisProbe
 
     data = json.loads(trained["probe"].read_text())
-    data["base_identity"]["hidden_size"] = 4096
     other = tmp_path / "other.json"
-    other.write_text(json.dumps(data))
-    with pytest.raises(UserError, match="trained on a different base model"):
+    other.write_text(json.dumps({**data, "encoder": {**data["encoder"], "gguf_sha256": "0" * 64}}))
+    with pytest.raises(UserError, match="fitted on another GGUF"):
         CrisisProbe.load(other)
+    # features computed differently from the stage's (another llama.cpp build, say)
+    check = [{**data["check"][0], "p": data["check"][0]["p"] + 0.5}, *data["check"][1:]]
+    other.write_text(json.dumps({**data, "check": check}))
+    with pytest.raises(UserError, match="the features differ from the ones it was fitted on"):
+        CrisisProbe.load(other).score(["x"])
     other.write_text('{"format": "something-else"}')
     with pytest.raises(UserError, match="not a crisis probe"):
         CrisisProbe.load(other)
@@ -153,6 +157,16 @@ def test_screen_asks_the_probe_only_when_keywords_leave_it_open() -> None:
     # a passive signal alone is left open: the probe may raise it to likely, never lower it
     assert screen("I feel like such a burden to my family", probe=Counting()).tier == "possible"
     assert Counting.calls == 2
+    # a hit about someone else: resources first only where the probe is close
+    friend = "My best friend told me she has been cutting herself again and I feel helpless."
+    assert screen(friend).tier == "possible"  # keywords only: resources first
+    assert screen(friend, probe=Counting()).tier == "none"  # far from the threshold
+
+    class Close(Counting):
+        def score(self, texts: list[str]) -> list[float]:
+            return [0.4]
+
+    assert screen(friend, probe=Close()).tier == "possible"
 
 
 def test_bad_phrase_file_and_target(tmp_path: Path) -> None:

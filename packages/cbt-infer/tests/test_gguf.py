@@ -10,15 +10,16 @@ import pytest
 from cbt_infer.export import SKIP_NOTE, main, skip
 from cbt_infer.gguf_tools import CRISIS_INSTRUCTION, extra_missing
 
-needs_llama = pytest.mark.skipif(extra_missing() is not None,
-                                 reason=f"extra cbt-infer[llama] not installed ({extra_missing()})")
+needs_llama = pytest.mark.skipif(
+    extra_missing() is not None,
+    reason=f"extra cbt-infer[export] not installed ({extra_missing()})")
 SITUATION = "I failed my driving test again, I'm useless"
 
 
 def test_skip_note_says_how_to_enable(tmp_path: Path) -> None:
-    skip(tmp_path / "gguf", "the optional extra cbt-infer[llama] is not installed (llama_cpp)")
+    skip(tmp_path / "gguf", "the optional extra cbt-infer[export] is not installed (llama_cpp)")
     text = (tmp_path / "gguf" / SKIP_NOTE).read_text()
-    assert "cbt-infer[llama]" in text and "dvc repro export" in text
+    assert "cbt-infer[export]" in text and "dvc repro export" in text
 
 
 def test_disabled_in_params_writes_the_note(tmp_path: Path) -> None:
@@ -26,15 +27,6 @@ def test_disabled_in_params_writes_the_note(tmp_path: Path) -> None:
     params.write_text("export:\n  enabled: false\n")
     assert main(["--params", str(params), "--out", str(tmp_path / "gguf")]) == 0
     assert "export.enabled is false" in (tmp_path / "gguf" / SKIP_NOTE).read_text()
-
-
-@pytest.fixture(scope="session")
-def exported(base_dir: Path, adapter_dir: Path, tmp_path_factory) -> Path:
-    from cbt_infer.export import export
-
-    out = tmp_path_factory.mktemp("gguf")
-    export(base_dir, adapter_dir, out, "q4_k_m", system_prompt="Be kind.")
-    return out
 
 
 @needs_llama
@@ -93,3 +85,34 @@ def test_lora_gguf_loads_on_the_base_gguf(exported: Path, base_dir: Path) -> Non
     a = plain.assess(SITUATION, max_new_tokens=12)
     b = lora.assess(SITUATION, max_new_tokens=12)
     assert a.raw and b.raw and a.raw != b.raw
+
+
+@needs_llama
+@pytest.mark.slow
+def test_every_gguf_carries_the_task_and_llama_cpp_applies_it(exported: Path) -> None:
+    """The system prompt and answer format are in each GGUF's metadata, and the chat template
+    falls back to that prompt: llama-cpp-python's own chat handler, given only the person's
+    words, answers exactly as the Assessor does."""
+    import llama_cpp
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    from cbt_infer import Assessor
+    from cbt_infer.backend_llama import lora_metadata
+    from cbt_schema.student import ANSWER_FORMAT, GGUF_ANSWER_FORMAT, GGUF_SYSTEM_PROMPT
+
+    quantized = exported / "cbt-student-q4_k_m.gguf"
+    for name in ("cbt-student-f16.gguf", "cbt-student-q4_k_m.gguf", "cbt-adapter-f16.gguf"):
+        meta = lora_metadata(exported / name)
+        assert meta == {GGUF_SYSTEM_PROMPT: "Be kind.", GGUF_ANSWER_FORMAT: ANSWER_FORMAT}, name
+    llm = llama_cpp.Llama(model_path=str(quantized), n_ctx=1024, verbose=False)
+    template = llm.metadata["tokenizer.chat_template"]
+    user_only = [{"role": "user", "content": SITUATION}]
+    prompt = Jinja2ChatFormatter(template, eos_token="", bos_token="")(messages=user_only).prompt
+    assert prompt.startswith("<|im_start|>system\nBe kind.<|im_end|>\n<|im_start|>user\n")
+    ours = Assessor.from_pretrained(gguf=quantized, crisis_probe=False)
+    assert ours.task.system_prompt == "Be kind." and "GGUF metadata" in ours.task.source
+    theirs = llm.create_chat_completion(messages=user_only, max_tokens=12, temperature=0.0,
+                                        top_k=1)
+    answer = ours.assess(SITUATION, max_new_tokens=12)
+    assert theirs["choices"][0]["message"]["content"].strip() == answer.raw
+    assert answer.prompt_source.endswith("(GGUF metadata)")

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from cbt_infer.choose import DEFAULT_BASE, choose
 from cbt_infer.loading import resolve
-from cbt_infer.prompt import DEFAULT_SYSTEM_PROMPT, end_of_turn_text, resolve_system_prompt
+from cbt_infer.prompt import end_of_turn_text, explicit_prompt, task_for
 from cbt_schema.errors import UserError
+from cbt_schema.student import DEFAULT_SYSTEM_PROMPT, StudentTask
 
 
 def test_missing_paths_are_clear(tmp_path: Path) -> None:
@@ -30,13 +32,45 @@ def test_adapter_without_recorded_base_needs_one(tmp_path: Path) -> None:
         resolve(None, tmp_path)
 
 
-def test_system_prompt_resolution(tmp_path: Path) -> None:
-    assert resolve_system_prompt(None, None, tmp_path) == DEFAULT_SYSTEM_PROMPT
-    (tmp_path / "system_prompt.txt").write_text("From the model folder.\n")
-    assert resolve_system_prompt(None, tmp_path) == "From the model folder."
-    assert resolve_system_prompt("Explicit.", tmp_path) == "Explicit."
+def test_system_prompt_resolution(tmp_path: Path, capsys) -> None:
+    assert task_for(None, None).system_prompt == DEFAULT_SYSTEM_PROMPT
+    assert "built-in" in capsys.readouterr().err
+    StudentTask("From the model folder.").write(tmp_path)
+    carried = StudentTask.from_folder(tmp_path)
+    assert task_for(None, carried).system_prompt == "From the model folder."
+    assert task_for("Explicit.", carried).system_prompt == "Explicit."
+    (tmp_path / "p.txt").write_text("From a file.\n")
+    assert explicit_prompt(tmp_path / "p.txt") == "From a file."
     with pytest.raises(UserError, match="system prompt file not found"):
-        resolve_system_prompt(tmp_path / "nope.txt")
+        explicit_prompt(tmp_path / "nope.txt")
+
+
+def test_default_models_are_found_or_named_never_downloaded(tmp_path: Path,
+                                                            monkeypatch) -> None:
+    """No model named: the exported GGUF on llama.cpp when there is one (and llama.cpp is
+    installed), else models/base (+ models/adapter); a missing default names its stage."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match="dvc repro base_model"):
+        choose("auto")
+    with pytest.raises(UserError, match="dvc repro export"):
+        choose("llama")
+    (tmp_path / DEFAULT_BASE).mkdir(parents=True)
+    assert choose("auto") == choose("transformers")
+    assert choose("auto").base == DEFAULT_BASE and choose("auto").adapter is None
+    (tmp_path / "models/adapter").mkdir()
+    assert choose("auto").adapter == "models/adapter"
+    gguf = tmp_path / "models/gguf/cbt-student-q4_k_m.gguf"
+    gguf.parent.mkdir()
+    gguf.write_bytes(b"GGUF")
+    monkeypatch.setattr("cbt_infer.choose.has_module", lambda name: True)
+    assert choose("auto").backend == "llama" and choose("auto").gguf == str(gguf.relative_to(
+        tmp_path))
+    assert choose("auto", base="models/base").backend == "transformers"  # named: as named
+    monkeypatch.setattr("cbt_infer.choose.has_module", lambda name: name == "llama_cpp")
+    with pytest.raises(UserError, match=r"cbt-infer\[transformers\]"):
+        choose("transformers")
+    with pytest.raises(UserError, match="backend: 'gpu' is not one of"):
+        choose("gpu")
 
 
 def test_end_of_turn_is_read_from_the_template() -> None:

@@ -75,7 +75,8 @@ def test_missing_probe_is_an_error_naming_the_file_and_the_fix(
 @pytest.mark.parametrize(("content", "message"), [
     ("{not json", "not valid JSON"),
     ('{"format": "cbt-crisis-probe/1"}', "not a crisis probe of this version"),
-    ('{"format": "cbt-crisis-probe/2", "layers": [1]}', "incomplete crisis probe"),
+    ('{"format": "cbt-crisis-probe/2", "layers": [1]}', "not a crisis probe of this version"),
+    ('{"format": "cbt-crisis-probe/3", "mean": [1]}', "incomplete crisis probe"),
 ])
 def test_corrupt_probe_is_an_error_naming_the_fix(tmp_path: Path, content: str,
                                                   message: str) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from cbt_schema.params import TrainParams
+from cbt_schema.student import TASK_FILE
 from cbt_train.merge import merge_adapter
 from cbt_train.train import run_training
 
@@ -46,6 +47,8 @@ def test_smollm2_learns_reloads_generates_and_merges(base_model_dir: Path, train
         merged_logits = merged(**prompt).logits
     assert torch.allclose(peft_logits, merged_logits, atol=1e-3)
     assert not list(merged_dir.glob("adapter_*"))
+    # the merged folder carries the task the adapter was trained with
+    assert (merged_dir / TASK_FILE).read_text() == (train_paths.out / TASK_FILE).read_text()
 
 
 @pytest.mark.slow

@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 from transformers import TrainerCallback
 
+from cbt_schema.student import ANSWER_FORMAT, StudentTask
+from cbt_schema.timings import read_timings
 from cbt_train.callbacks import NonFiniteLoss
+from cbt_train.testing import SYSTEM
 from cbt_train.train import run_training
 
 
@@ -53,6 +56,11 @@ def test_writes_adapter_card_metrics_and_loss_curves(tiny_params, train_paths) -
     adapter = json.loads((out / "adapter_config.json").read_text())
     assert sorted(adapter["target_modules"]) == ["q_proj", "v_proj"] and adapter["r"] == 4
     assert "{% generation %}" not in (out / "chat_template.jinja").read_text()
+    # the task travels with the student: the prompt it was trained with, from any folder
+    task = StudentTask.from_folder(out)
+    assert task is not None and task.system_prompt == SYSTEM
+    assert task.answer_format == ANSWER_FORMAT
+    assert task.chat_template == (out / "chat_template.jinja").read_text()
     card = (out / "README.md").read_text()
     assert hashlib.sha256(train_paths.train.read_bytes()).hexdigest() in card
     assert f"base_model: {tiny_params().base_model}" in card
@@ -61,8 +69,17 @@ def test_writes_adapter_card_metrics_and_loss_curves(tiny_params, train_paths) -
     assert saved == json.loads(json.dumps(metrics))
     assert metrics["steps"] == 3 and metrics["backend"] == "hf" and metrics["device"] == "cpu"
     for key in ("initial_train_loss", "final_train_loss", "initial_test_loss",
-                "final_test_loss", "tokens_per_s", "s_per_step", "peak_rss_mb", "wall_s"):
+                "final_test_loss"):
         assert math.isfinite(metrics[key]) and metrics[key] > 0, key
+    # speed and memory are timings, not results: in timings/train.json, nowhere in the outputs
+    timings = read_timings("train")
+    for key in ("tokens_per_s", "s_per_step", "train_s", "wall_s", "peak_rss_mb"):
+        assert math.isfinite(timings[key]) and timings[key] > 0, key
+        assert key not in metrics, key
+    summary = (train_paths.live / "metrics.json").read_text()
+    for text in ("per_s", "s_per_step", "train_s", "wall_s", "rss", "timestamp"):
+        assert text not in summary and text not in card, text
+    assert "s/step" not in card and "tokens/s" not in card
     assert metrics["final_train_loss"] < metrics["initial_train_loss"]
     assert metrics["loss_on"] == "assistant" and "loss on the assistant's reply only." in card
     for key in ("initial_train", "final_train", "initial_test", "final_test"):

@@ -18,12 +18,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from cbt_infer.backend_hf import Settings
+from cbt_infer.choose import choose
 from cbt_infer.crisis_probe import CrisisProbe
-from cbt_infer.prompt import messages_for, resolve_system_prompt
+from cbt_infer.prompt import task_for
 from cbt_infer.result import AssessResult, from_generation
 from cbt_infer.safety import NOTICE, POSSIBLE_LINE, CrisisResources, CrisisScreen, Screen
 from cbt_infer.safety import screen as keywords_only
 from cbt_schema.errors import UserError
+from cbt_schema.student import StudentTask
 
 KEYWORDS_LIKELY = "keywords (likely risk)"
 
@@ -124,14 +126,20 @@ class Stream:
 
 
 class Assessor:
-    def __init__(self, backend, system_prompt: str, policy: CrisisPolicy | None = None,
+    def __init__(self, backend, task: StudentTask | str, policy: CrisisPolicy | None = None,
                  settings: Settings | None = None) -> None:
-        """`policy` None means keywords only (CrisisPolicy(crisis_probe=False), said in each
+        """`task` is the student's task (a bare string is taken as an explicit system prompt);
+        `policy` None means keywords only (CrisisPolicy(crisis_probe=False), said in each
         result's `screen`); from_pretrained screens with the learned probe by default."""
         self.backend = backend
-        self.system_prompt = system_prompt
+        self.task = task if isinstance(task, StudentTask) else StudentTask(task,
+                                                                           source="explicit")
         self.policy = policy or CrisisPolicy(crisis_probe=False)
         self.settings = settings or Settings()
+
+    @property
+    def system_prompt(self) -> str:
+        return self.task.system_prompt
 
     @property
     def resources(self) -> CrisisResources:
@@ -144,16 +152,23 @@ class Assessor:
     @classmethod
     def from_pretrained(cls, base: str | Path | None = None, adapter: str | Path | None = None,
                         *, gguf: str | Path | None = None, lora_gguf: str | Path | None = None,
-                        system_prompt: str | Path | None = None,
+                        backend: str = "auto", system_prompt: str | Path | None = None,
                         crisis_resources: CrisisResources | str | Path | None = None,
                         crisis_probe: CrisisProbe | str | Path | bool = True,
                         country: str | None = None,
                         settings: Settings | None = None, dtype: str | None = None,
                         device: str = "auto",
                         n_ctx: int = 4096, n_threads: int | None = None) -> Assessor:
-        """Load base + peft adapter, a merged model folder (`base` alone), or a GGUF file on
-        llama.cpp (`gguf=`, optionally `lora_gguf=`). `system_prompt` is text or a .txt path;
-        by default `system_prompt.txt` in the model folder, else the built-in prompt.
+        """Load the student. With no model named, `backend="auto"` takes the exported GGUF
+        (models/gguf/) on llama.cpp when it exists and llama.cpp is installed (no torch),
+        else models/base + models/adapter on transformers (cbt_infer.choose). `gguf=` names
+        a GGUF file (optionally `lora_gguf=`); `base` (+ `adapter`) a model folder.
+
+        The student is asked the way it was trained: the system prompt and answer format
+        come from the model (the adapter's student_task.json, or the GGUF's metadata). An
+        explicit `system_prompt` (text or a .txt path) that differs from the trained one is
+        said on stderr and in each result's `prompt_source`; a model that carries none gets
+        the built-in prompt, said the same way.
         The crisis screen (CrisisPolicy) is keywords, then the learned probe: `crisis_probe`
         True finds it at $CBT_CRISIS_PROBE or models/crisis_probe.json (an error when
         missing), a path or a CrisisProbe names it, False turns it off (keywords only).
@@ -161,29 +176,28 @@ class Assessor:
         (a JSON file) replaces them. `device` auto loads on CUDA when there is a
         GPU (bf16, or 4-bit for a bitsandbytes checkpoint), else on the CPU in fp32, and
         refuses a model that does not fit with the estimate (cbt_infer.device)."""
+        choice = choose(backend, base=base, adapter=adapter, gguf=gguf)
         policy = CrisisPolicy(crisis_probe, crisis_resources, country)
         # before the student: a missing probe fails fast, and one model loads at a time
-        # (transformers' loading is not thread-safe)
         policy.build()
-        if gguf is not None:
-            if adapter is not None:
-                raise UserError("a GGUF model takes its adapter as a LoRA GGUF (lora_gguf= / "
-                                "--lora-gguf), not a peft folder")
+        if choice.backend == "llama":
             from cbt_infer.backend_llama import LlamaBackend
 
-            backend = LlamaBackend(gguf, lora_gguf, n_ctx=n_ctx, n_threads=n_threads)
-            folders = [Path(gguf).parent]
+            model = LlamaBackend(choice.gguf, lora_gguf, n_ctx=n_ctx, n_threads=n_threads)
+            carried = model.carried_task()
         else:
+            if lora_gguf is not None:
+                raise UserError("lora_gguf= goes with a GGUF model (gguf=), not a model folder")
             from cbt_infer.backend_hf import TransformersBackend
             from cbt_infer.loading import load_transformers, resolve
 
-            spec = resolve(base, adapter)
-            model, tokenizer = load_transformers(spec, dtype=dtype, device=device)
+            spec = resolve(choice.base, choice.adapter)
+            hf, tokenizer = load_transformers(spec, dtype=dtype, device=device)
             description = spec.base + (f" + {spec.adapter}" if spec.adapter else "")
-            backend = TransformersBackend(model, tokenizer, description)
-            folders = [spec.adapter, spec.base]
-        prompt = resolve_system_prompt(system_prompt, *folders)
-        return cls(backend, prompt, policy, settings)
+            model = TransformersBackend(hf, tokenizer, description)
+            carried = (StudentTask.from_folder(spec.adapter)
+                       or StudentTask.from_folder(spec.base))
+        return cls(model, task_for(system_prompt, carried), policy, settings)
 
     # -- checks -------------------------------------------------------------------------
     def _prepare(self, situation: str, settings: Settings) -> list[dict[str, str]]:
@@ -193,7 +207,7 @@ class Assessor:
         cut what matters. The limit is the context window minus room for the answer."""
         if not isinstance(situation, str) or not situation.strip():
             raise UserError("the situation is empty: describe what happened and how you feel")
-        messages = messages_for(self.system_prompt, situation.strip())
+        messages = self.task.messages(situation.strip())
         used = self.backend.count_tokens(messages)
         window = self.backend.context_window
         if used + settings.max_new_tokens > window:
@@ -206,8 +220,8 @@ class Assessor:
         return messages
 
     def count_situation(self, situation: str) -> int:
-        return (self.backend.count_tokens(messages_for(self.system_prompt, situation))
-                - self.backend.count_tokens(messages_for(self.system_prompt, "")))
+        return (self.backend.count_tokens(self.task.messages(situation))
+                - self.backend.count_tokens(self.task.messages("")))
 
     def _settings(self, overrides: dict) -> Settings:
         return replace(self.settings, **{k: v for k, v in overrides.items() if v is not None})
@@ -240,8 +254,14 @@ class Assessor:
             yield f"{self.policy.lead()}\n\n"
         gen = yield from self.backend.stream(messages, settings)
         yield "\n\n" + NOTICE
-        return self.policy.mark(from_generation(situation, gen, NOTICE, self.backend.name,
-                                                settings.max_new_tokens), verdict)
+        return self._result(situation, gen, settings, verdict)
+
+    def _result(self, situation: str, gen, settings: Settings,
+                verdict: Screen | None) -> AssessResult:
+        """A generation read as an answer, marked with the verdict and the prompt's source."""
+        result = from_generation(situation, gen, NOTICE, self.backend.name,
+                                 settings.max_new_tokens)
+        return self.policy.mark(replace(result, prompt_source=self.task.source), verdict)
 
     def assess_many(self, situations: Iterable[str], *, batch_size: int = 1,
                     screen_input: bool = True, progress: bool = True,
@@ -272,9 +292,7 @@ class Assessor:
             chunk = todo[start:start + batch_size]
             gens = self.backend.generate_batch([m for _, m in chunk], settings)
             for (i, _), gen in zip(chunk, gens, strict=True):
-                results[i] = self.policy.mark(from_generation(
-                    situations[i], gen, NOTICE, self.backend.name, settings.max_new_tokens),
-                    verdicts[i])
+                results[i] = self._result(situations[i], gen, settings, verdicts[i])
             bar.update(len(chunk))
         bar.close()
         return [r for r in results if r is not None]

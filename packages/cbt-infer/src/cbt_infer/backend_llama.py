@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from cbt_infer.backend_hf import Settings
+from cbt_infer.loops import LoopWatch
 from cbt_infer.prompt import end_of_turn_text
 from cbt_infer.result import Generation
 from cbt_schema.errors import UserError
+from cbt_schema.student import GGUF_ANSWER_FORMAT, GGUF_SYSTEM_PROMPT, StudentTask
 
 INSTALL_HINT = ("the llama.cpp backend needs the optional extra: "
                 "uv pip install 'cbt-infer[llama]' (llama-cpp-python compiles from source, "
@@ -27,6 +29,17 @@ def import_llama_cpp():
     return llama_cpp
 
 
+def lora_metadata(path: Path) -> dict[str, str]:
+    """The cbt task keys of a LoRA GGUF (empty without gguf-py, which reads them)."""
+    try:
+        from gguf import GGUFReader
+    except ImportError:
+        return {}
+    fields = GGUFReader(path).fields
+    return {key: fields[key].contents() for key in (GGUF_SYSTEM_PROMPT, GGUF_ANSWER_FORMAT)
+            if key in fields}
+
+
 class LlamaBackend:
     name = "llama"
 
@@ -37,6 +50,7 @@ class LlamaBackend:
                 raise UserError(f"{path}: {what} file not found (make one with "
                                 "`cbt-infer export` or `dvc repro export`)")
         llama_cpp = import_llama_cpp()
+        self.gguf, self.lora = Path(gguf), Path(lora) if lora else None
         self.description = str(gguf) + (f" + {lora}" if lora else "")
         try:
             self.llm = llama_cpp.Llama(model_path=str(gguf), lora_path=str(lora) if lora else None,
@@ -51,6 +65,15 @@ class LlamaBackend:
         self.context_window = min(n_ctx, self.llm.n_ctx())
         eot = end_of_turn_text(lambda m: self._render(m, False))
         self.stop_text = [eot] if eot else []
+
+    def carried_task(self) -> StudentTask | None:
+        """The task the student was trained on, from the LoRA GGUF's metadata when one is
+        applied (read with gguf-py where installed), else from the model GGUF's."""
+        if self.lora is not None:
+            meta = lora_metadata(self.lora)
+            if (task := StudentTask.from_metadata(meta, str(self.lora))) is not None:
+                return task
+        return StudentTask.from_metadata(self.llm.metadata, str(self.gguf))
 
     def _render(self, messages: list[dict[str, str]], generation_prompt: bool = True) -> str:
         from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -81,12 +104,14 @@ class LlamaBackend:
             seed=settings.seed, stop=self.stop_text, stream=True), len(tokens)
 
     def stream(self, messages: list[dict[str, str]], settings: Settings) -> Iterator[str]:
-        """Yield text as it is generated; the generator's return value is the Generation."""
+        """Yield text as it is generated; the generator's return value is the Generation.
+        An answer that starts to repeat itself (cbt_infer.loops) is stopped there."""
         start = time.perf_counter()
         chunks, prompt_tokens = self._run(messages, settings)
         pieces: list[str] = []
         first = None
         reason = "length"
+        watch = LoopWatch()
         for chunk in chunks:
             choice = chunk["choices"][0]
             text = choice.get("text") or ""
@@ -96,9 +121,14 @@ class LlamaBackend:
                 first = first if first is not None else time.perf_counter() - start
                 pieces.append(text)
                 yield text
+                if watch.feed(text):
+                    reason = "loop"
+                    chunks.close()  # ends the completion: llama.cpp samples no more tokens
+                    break
             if choice.get("finish_reason"):
                 reason = "stop" if choice["finish_reason"] == "stop" else "length"
-        # the last sampled token (the stop token, or the one at the limit) is never evaluated
+        # the last sampled token (the stop token, the one at the limit, or the one that showed
+        # the loop) is never evaluated
         generated = self.llm.n_tokens - prompt_tokens + 1 if pieces or reason == "stop" else 0
         return Generation(text="".join(pieces).strip(),
                           tokens=generated, finish_reason=reason,

@@ -3,7 +3,7 @@
   cbt-infer "I failed my driving test again, I'm useless"
   echo "..." | cbt-infer --json                 # structured Assessment as JSON
   cbt-infer --stream --file situation.txt
-  cbt-infer --backend llama "..."               # GGUF on llama.cpp (extra: cbt-infer[llama])
+  cbt-infer --backend transformers "..."        # base + adapter on torch (cbt-infer[transformers])
   cbt-infer export --out models/gguf            # GGUF + LoRA GGUF + Ollama Modelfile
   cbt-infer crisis-probe --help                 # train the crisis screen's learned stage
 
@@ -12,9 +12,12 @@ With no situation on a terminal it asks for one, loading the models while you ty
 Crisis screen (the same as the Python API's): keywords, then the learned probe
 (models/crisis_probe.json or $CBT_CRISIS_PROBE; missing is an error, --no-crisis-probe turns it
 off). Likely risk gets crisis resources only; possible risk gets them first, then the
-analysis. --country (or $CBT_COUNTRY) picks the crisis lines. Defaults: --base models/base,
---adapter models/adapter (if present), --system-prompt prompts/system.txt (if present), greedy
-decoding.
+analysis. --country (or $CBT_COUNTRY) picks the crisis lines.
+
+The student: by default the exported GGUF (models/gguf/) on llama.cpp, torch-free, when it
+exists and cbt-infer[llama] is installed; else models/base + models/adapter on transformers.
+It is asked with the system prompt it was trained on, which the model carries; an explicit
+--system-prompt that differs is said on stderr. Decoding is greedy by default.
 """
 
 from __future__ import annotations
@@ -25,8 +28,6 @@ import os
 import sys
 from pathlib import Path
 
-GGUF_DEFAULTS = ("models/gguf/cbt-student-q4_k_m.gguf", "models/gguf/cbt-student-f16.gguf")
-
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cbt-infer", description=__doc__,
@@ -36,17 +37,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--file", type=Path, help="read the situation from this text file")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--stream", action="store_true", help="print the answer as it is generated")
-    p.add_argument("--backend", choices=["transformers", "llama"], default="transformers")
+    p.add_argument("--backend", choices=["auto", "llama", "transformers"], default="auto",
+                   help="auto (default): the exported GGUF on llama.cpp when there is one, else "
+                   "transformers")
     p.add_argument("--base", help="base or merged model folder (default models/base)")
     p.add_argument("--adapter", help="peft LoRA adapter folder (default models/adapter if any)")
-    p.add_argument("--gguf", help="GGUF file for --backend llama (default from models/gguf/)")
+    p.add_argument("--gguf", help="GGUF file (default models/gguf/cbt-student-q4_k_m.gguf)")
     p.add_argument("--lora-gguf", help="LoRA GGUF applied on top of --gguf")
     p.add_argument("--max-new-tokens", type=int, default=384)
     p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
     p.add_argument("--repetition-penalty", type=float, default=1.0)
     p.add_argument("--seed", type=int, help="seed for sampling (with --temperature > 0)")
-    p.add_argument("--system-prompt", type=Path, help="system prompt file (default "
-                   "prompts/system.txt if present)")
+    p.add_argument("--system-prompt", type=Path, help="system prompt file (default: the one "
+                   "the model was trained with, which it carries)")
     p.add_argument("--crisis-probe", type=Path, help="learned crisis screen (default "
                    "$CBT_CRISIS_PROBE or models/crisis_probe.json)")
     p.add_argument("--no-crisis-probe", action="store_true", help="screen with keywords only")
@@ -86,35 +89,27 @@ def _ask() -> str:
 def _load(args: argparse.Namespace, policy):
     from cbt_infer.assessor import Assessor
     from cbt_infer.backend_hf import Settings
-    from cbt_schema.errors import UserError
 
     settings = Settings(max_new_tokens=args.max_new_tokens, temperature=args.temperature,
                         repetition_penalty=args.repetition_penalty, seed=args.seed)
-    prompt = args.system_prompt
-    if prompt is None and Path("prompts/system.txt").is_file():
-        prompt = Path("prompts/system.txt")
-    common = {"system_prompt": prompt, "crisis_resources": policy.resources,
-              "settings": settings, "crisis_probe": policy.screen.probe or False}
-    if args.backend == "llama" or args.gguf:
-        gguf = args.gguf or next((g for g in GGUF_DEFAULTS if Path(g).is_file()), None)
-        if gguf is None:
-            raise UserError("no GGUF model: pass --gguf FILE or run `dvc repro export` "
-                            "(needs the extra cbt-infer[llama])")
-        return Assessor.from_pretrained(gguf=gguf, lora_gguf=args.lora_gguf, **common)
-    adapter = args.adapter
-    if adapter is None and args.base is None and Path("models/adapter").is_dir():
-        adapter = "models/adapter"
-    base = args.base or (None if adapter and not Path("models/base").is_dir() else "models/base")
-    if adapter is None:
-        print(f"cbt-infer: note: no adapter given; answering with {base} as it is",
-              file=sys.stderr)
-    return Assessor.from_pretrained(base, adapter=adapter, **common)
+    assessor = Assessor.from_pretrained(
+        args.base, args.adapter, gguf=args.gguf, lora_gguf=args.lora_gguf, backend=args.backend,
+        system_prompt=args.system_prompt, crisis_resources=policy.resources, settings=settings,
+        crisis_probe=policy.screen.probe or False)
+    print(f"cbt-infer: answering with {assessor.backend.description} "
+          f"({assessor.backend.name})", file=sys.stderr)
+    return assessor
 
 
 def _style(code: str, text: str) -> str:
     if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
         return f"\033[{code}m{text}\033[0m"
     return text
+
+
+NOT_YOURS = "(not your words)"
+NOT_YOURS_NOTE = (f"{NOT_YOURS}: this thought is not in what you wrote; it is the model's guess "
+                  "at what you might be thinking, so take it only if it fits.")
 
 
 def format_text(result) -> str:
@@ -139,10 +134,15 @@ def format_text(result) -> str:
     parts = [lead + wrap(a.validation), "", _style("1", "Possible thought distortions")]
     if not a.findings:
         parts.append("  None stand out in what you described.")
+    invented = [i < len(result.quote_found) and not result.quote_found[i]
+                 for i in range(len(a.findings))]
     for n, f in enumerate(a.findings, 1):
         parts.append(_style("1", f"  {n}. {f.distortion.title}"))
-        parts.append(wrap(f'"{f.thought}"', " " * 16, "     Thought:   "))
+        mark = f" {NOT_YOURS}" if invented[n - 1] else ""
+        parts.append(wrap(f'"{f.thought}"{mark}', " " * 16, "     Thought:   "))
         parts.append(wrap(f.challenge, " " * 16, "     Challenge: "))
+    if any(invented):
+        parts += ["", _style("2", wrap(NOT_YOURS_NOTE, "  "))]
     parts += ["", wrap(a.closing), "", notice]
     return "\n".join(parts)
 

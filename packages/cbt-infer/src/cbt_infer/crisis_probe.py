@@ -1,16 +1,25 @@
-"""The crisis screen's learned second stage: a linear probe on SmolLM2-135M's hidden states.
+"""The crisis screen's learned second stage: a linear probe on SmolLM2-135M's features,
+computed by llama.cpp (no torch, no transformers).
 
 The keyword screen (cbt_infer.safety) catches what its patterns name and misses new phrasings.
-This probe reads meaning instead: the text goes through the base model (no chat template, no
-generation), the hidden states of a few layers are averaged over the tokens, standardised, and
-a logistic regression trained on the project's phrase lists gives a crisis probability. Its
-two thresholds (possible risk, likely risk; see cbt_infer.safety) are chosen by
-cross-validation on the training lists, never on the held-out lists it is measured on. It only
-ever raises a tier: a text the keywords flag stays flagged.
+This probe reads meaning instead. The `crisis_probe` stage cuts the pinned local model's GGUF
+(models/local) down to its first ENCODER_LAYERS blocks (models/crisis_encoder.gguf, 66 MB);
+llama.cpp runs a text through it (no chat template, no generation), and the normalised hidden
+states at that depth, averaged over the tokens and at the last token, are standardised and fed
+to a logistic regression trained on the project's phrase lists, which gives a crisis
+probability. That depth and pooling were chosen by 5-fold cross-validation on safety/train
+(bench/results/crisis_features.json). Its two thresholds (possible risk, likely risk; see
+cbt_infer.safety) are chosen by cross-validation on the training lists, never on the held-out
+lists it is measured on. It only ever raises a tier: a text the keywords flag stays flagged.
 
-    probe = CrisisProbe.load("models/crisis_probe.json")   # loads models/local (135M)
+Every entry point scores with this one Encoder, one text at a time, so the stage that fits the
+probe and the CLI, the API and the benchmarks compute the same features. The probe file keeps
+two training texts with the probabilities the stage computed; loading scores them again and
+refuses the probe when they differ (another encoder file, or a llama.cpp build that computes
+differently).
+
+    probe = CrisisProbe.load("models/crisis_probe.json")   # its encoder GGUF lies beside it
     probe.score(["I keep thinking about not waking up"])    # -> [0.93]
-    CrisisScreen.load(probe)(text)                           # keywords, then the probe
 
 Training: `cbt-infer crisis-probe` (the `crisis_probe` DVC stage; see probe_cli.py).
 """
@@ -24,151 +33,161 @@ from typing import Any
 
 from cbt_schema.errors import UserError
 
-LAYERS = (10, 20, 30)
-FORMAT = "cbt-crisis-probe/2"
-
-
-def base_identity(base: str | Path) -> dict[str, Any]:
-    """What pins the base model: its architecture and, when the base_model stage made it,
-    the sha256 of the GGUF file it came from."""
-    folder = Path(base)
-    if not (folder / "config.json").is_file():
-        raise UserError(f"{folder}: not a model folder (no config.json); run the base_model "
-                        "stage: dvc repro base_model")
-    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    identity = {"hidden_size": config.get("hidden_size"),
-                "num_hidden_layers": config.get("num_hidden_layers")}
-    record = folder / "base_model.json"
-    if record.is_file():
-        identity["gguf_sha256"] = json.loads(record.read_text(encoding="utf-8")).get(
-            "gguf_sha256")
-    return identity
+FORMAT = "cbt-crisis-probe/3"
+ENCODER_LAYERS = 20
+ENCODER_FILE = "crisis_encoder.gguf"
+POOLING = ("mean", "last")  # over the tokens, and the last token
+CHECK_TOLERANCE = 1e-3  # probabilities of the probe's own check texts, stage vs here
+REBUILD = "rebuild it: dvc repro crisis_probe"
 
 
 class Encoder:
-    """Mean-pooled hidden states of LAYERS for each text, from the base model on CPU."""
+    """A GGUF's output hidden states on llama.cpp (CPU), averaged over each text's tokens and
+    at its last token, side by side.
 
-    def __init__(self, base: str | Path, layers: Sequence[int] = LAYERS) -> None:
-        import torch
-        from transformers import AutoModel, AutoTokenizer
+    One thread: a short text takes about 0.1 s, steadily. More threads gain little on texts
+    this short, and llama.cpp's threads spin while they wait, so on a busy machine (the
+    student generating beside it, or a test suite) two threads took seconds per text."""
 
-        self.layers = tuple(layers)
-        self.tokenizer = AutoTokenizer.from_pretrained(base)
-        self.model = AutoModel.from_pretrained(base, dtype=torch.float32).eval()
-        n = self.model.config.num_hidden_layers
-        if max(self.layers) > n:
-            raise UserError(f"{base}: the probe reads layer {max(self.layers)}, the model has {n}")
+    def __init__(self, gguf: str | Path) -> None:
+        from cbt_infer.backend_llama import import_llama_cpp
 
-    def __call__(self, texts: Sequence[str], batch_size: int = 16,
-                 progress: str | None = None) -> Any:
-        """Features of each text; `progress` names a progress bar (on stderr) for long runs."""
+        llama_cpp = import_llama_cpp()
+        from llama_cpp._utils import suppress_stdout_stderr
+
+        try:
+            with suppress_stdout_stderr(disable=False):  # its note on the pooling override
+                self.llm = llama_cpp.Llama(
+                    model_path=str(gguf), embedding=True, n_ctx=512, n_batch=512,
+                    pooling_type=llama_cpp.LLAMA_POOLING_TYPE_NONE,
+                    n_threads=1, n_threads_batch=1, verbose=False)
+        except (ValueError, RuntimeError) as exc:
+            raise UserError(f"{gguf}: llama.cpp cannot load it ({exc})") from None
+
+    def __call__(self, texts: Sequence[str], progress: str | None = None) -> Any:
+        """Features of each text (rows); `progress` names a progress bar on stderr."""
         import sys
 
-        import torch
+        import numpy as np
         from tqdm import tqdm
 
         rows = []
-        starts = range(0, len(texts), batch_size)
-        with torch.inference_mode():
-            for start in tqdm(starts, desc=progress, unit="batch", file=sys.stderr,
-                              disable=progress is None):
-                batch = self.tokenizer(list(texts[start:start + batch_size]), padding=True,
-                                       truncation=True, max_length=512, return_tensors="pt")
-                states = self.model(**batch, output_hidden_states=True).hidden_states
-                mask = batch["attention_mask"].unsqueeze(-1).float()
-                pooled = [(states[i] * mask).sum(1) / mask.sum(1) for i in self.layers]
-                rows.append(torch.cat(pooled, dim=1))
-        return torch.cat(rows)
+        for text in tqdm(texts, desc=progress, unit="text", file=sys.stderr,
+                         disable=progress is None):
+            states = np.asarray(self.llm.embed(text, truncate=True), dtype=np.float64)
+            rows.append(np.concatenate([states.mean(0), states[-1]]))
+        return np.vstack(rows)
 
 
-def fit_logistic(features: Any, labels: Any, l2: float = 1e-2) -> tuple[Any, Any, Any, Any]:
-    """Standardise, then an L2-regularised logistic regression (full-batch L-BFGS)."""
-    import torch
+def _sigmoid(z: Any) -> Any:
+    import numpy as np
 
-    mean, std = features.mean(0), features.std(0) + 1e-6
-    x = (features - mean) / std
-    weight = torch.zeros(x.shape[1], requires_grad=True)
-    bias = torch.zeros(1, requires_grad=True)
-    opt = torch.optim.LBFGS([weight, bias], max_iter=500, line_search_fn="strong_wolfe")
-
-    def loss() -> Any:
-        opt.zero_grad()
-        value = torch.nn.functional.binary_cross_entropy_with_logits(x @ weight + bias, labels)
-        value = value + l2 * (weight**2).sum()
-        value.backward()
-        return value
-
-    opt.step(loss)
-    return mean, std, weight.detach(), bias.detach()
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
 
-def probability(features: Any, mean: Any, std: Any, weight: Any, bias: Any) -> Any:
-    import torch
+L2 = 0.03  # chosen with the encoder's depth and pooling (bench/results/crisis_features.json)
 
-    return torch.sigmoid(((features - mean) / std) @ weight + bias)
+
+def fit_logistic(features: Any, labels: Any, l2: float = L2) -> tuple[Any, Any, Any, float]:
+    """Standardise, then an L2-regularised logistic regression (mean cross-entropy + l2·|w|²,
+    bias unpenalised) solved by Newton's method: exact and deterministic."""
+    import numpy as np
+
+    y = np.asarray(labels, dtype=np.float64)
+    mean, std = features.mean(0), features.std(0, ddof=1) + 1e-6
+    x = np.hstack([(features - mean) / std, np.ones((len(y), 1))])
+    penalty = np.full(x.shape[1], 2 * l2)
+    penalty[-1] = 0.0
+    w = np.zeros(x.shape[1])
+    for _ in range(100):
+        p = _sigmoid(x @ w)
+        grad = x.T @ (p - y) / len(y) + penalty * w
+        hessian = (x.T * (p * (1 - p))) @ x / len(y) + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hessian, grad)
+        w -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    return mean, std, w[:-1], float(w[-1])
+
+
+def probability(features: Any, mean: Any, std: Any, weight: Any, bias: float) -> Any:
+    return _sigmoid(((features - mean) / std) @ weight + bias)
 
 
 class CrisisProbe:
-    """A trained probe. Loading reads and checks the file only; the encoder (torch and the
-    135M model, the slow part) is built on first use or by `build()`. Never build it while
-    another thread loads a model: transformers' loading is not thread-safe (two concurrent
-    from_pretrained calls left an lm_head untied on the meta device in our tests)."""
+    """A trained probe. Loading reads and checks the file only; the encoder (llama.cpp and
+    its 66 MB GGUF, well under a second) loads on first use or by `build()`, which also
+    checks the probe's own texts score as they did when it was fitted."""
 
-    def __init__(self, base: Path, layers: Sequence[int], weights: dict[str, list],
-                 thresholds: tuple[float, float], path: Path | None = None) -> None:
-        self.base, self.layers, self.thresholds = base, tuple(layers), thresholds
-        self.path = path
-        self._weights = weights
-        self._ready: tuple[Encoder, Any, Any, Any, Any] | None = None
+    def __init__(self, gguf: Path, weights: dict[str, Any], thresholds: tuple[float, float],
+                 check: list[dict[str, Any]], path: Path | None = None) -> None:
+        self.gguf, self.thresholds, self.path = gguf, thresholds, path
+        self._weights, self._check = weights, check
+        self._encoder: Encoder | None = None
 
     def build(self) -> None:
-        """Import torch and load the encoder now (done on first use otherwise)."""
-        import torch
+        """Load the encoder now (done on first use otherwise) and run the agreement check."""
+        if self._encoder is not None:
+            return
+        self._encoder = Encoder(self.gguf)
+        texts = [c["text"] for c in self._check]
+        for item, p in zip(self._check, self._probabilities(texts), strict=True):
+            if abs(p - item["p"]) > CHECK_TOLERANCE:
+                self._encoder = None
+                raise UserError(
+                    f"{self.path}: this llama.cpp and {self.gguf} score the probe's check text "
+                    f"{item['text'][:40]!r} as {p:.4f}, the stage computed {item['p']:.4f}: "
+                    f"the features differ from the ones it was fitted on; {REBUILD}")
 
-        if self._ready is None:
-            w = {k: torch.tensor(v) for k, v in self._weights.items()}
-            self._ready = (Encoder(self.base, self.layers), w["mean"], w["std"], w["weight"],
-                           w["bias"])
+    def _probabilities(self, texts: Sequence[str]) -> list[float]:
+        import numpy as np
+
+        assert self._encoder is not None
+        w = {k: np.asarray(v, dtype=np.float64) for k, v in self._weights.items()}
+        probs = probability(self._encoder(texts), w["mean"], w["std"], w["weight"],
+                            float(w["bias"]))
+        return [float(p) for p in probs]
 
     def score(self, texts: Sequence[str]) -> list[float]:
         """Crisis probability of each text."""
         self.build()
-        assert self._ready is not None
-        encoder, *params = self._ready
-        return [float(p) for p in probability(encoder(texts), *params)]
+        return self._probabilities(texts)
 
     @classmethod
-    def load(cls, path: str | Path, base: str | Path | None = None) -> CrisisProbe:
-        """Read and check a probe file; its base model is `base` or the folder the file names
-        (as recorded, or beside the folder holding the file)."""
+    def load(cls, path: str | Path, encoder: str | Path | None = None) -> CrisisProbe:
+        """Read and check a probe file; its encoder is the GGUF file `encoder`, by default
+        the one the file names, beside it. The encoder's size is checked here, its numbers
+        when it is built (`build`)."""
         path = Path(path)
-        if not path.is_file():
-            raise UserError(f"{path}: crisis probe file not found (run `dvc repro "
-                            "crisis_probe`, or pass --no-crisis-probe to use keywords only)")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise UserError(f"{path}: not valid JSON ({exc}); rebuild it: dvc repro "
-                            "crisis_probe") from None
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            found = data.get("format") if isinstance(data, dict) else None
-            raise UserError(f"{path}: not a crisis probe of this version (format {found!r}, "
-                            f"expected {FORMAT!r}); rebuild it: dvc repro crisis_probe")
-        missing = [k for k in ("base_model", "base_identity", "layers", "thresholds", "mean",
-                               "std", "weight", "bias") if k not in data]
-        if missing:
-            raise UserError(f"{path}: incomplete crisis probe (missing {', '.join(missing)}); "
-                            "rebuild it: dvc repro crisis_probe")
-        if base is None:
-            recorded = Path(data["base_model"])
-            base = next((c for c in (recorded, path.parent.parent / recorded)
-                         if c.is_dir()), recorded)
-        base = Path(base)
-        expected, found = data["base_identity"], base_identity(base)
-        if any(found.get(k) != v for k, v in expected.items()):
-            raise UserError(f"{path}: trained on a different base model than {base} "
-                            f"(expected {expected}, found {found}); retrain it: dvc repro "
-                            "crisis_probe")
+        data = _read(path)
+        gguf = Path(encoder) if encoder is not None else path.parent / data["encoder"]["file"]
+        if not gguf.is_file():
+            raise UserError(f"{gguf}: the crisis probe's encoder is missing; {REBUILD} (or "
+                            f"fetch it: dvc pull {gguf})")
+        if gguf.stat().st_size != data["encoder"]["bytes"]:
+            raise UserError(f"{path}: fitted with another encoder than {gguf} "
+                            f"({data['encoder']['bytes']} bytes, found {gguf.stat().st_size}); "
+                            f"{REBUILD}")
         weights = {k: data[k] for k in ("mean", "std", "weight", "bias")}
         thresholds = (float(data["thresholds"]["possible"]), float(data["thresholds"]["likely"]))
-        return cls(base, data["layers"], weights, thresholds, path)
+        return cls(gguf, weights, thresholds, data["check"], path)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise UserError(f"{path}: crisis probe file not found (run `dvc repro "
+                        "crisis_probe`, or pass --no-crisis-probe to use keywords only)")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: not valid JSON ({exc}); {REBUILD}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        found = data.get("format") if isinstance(data, dict) else None
+        raise UserError(f"{path}: not a crisis probe of this version (format {found!r}, "
+                        f"expected {FORMAT!r}); {REBUILD}")
+    missing = [k for k in ("encoder", "thresholds", "mean", "std", "weight", "bias",
+                           "check") if k not in data]
+    if missing:
+        raise UserError(f"{path}: incomplete crisis probe (missing {', '.join(missing)}); "
+                        f"{REBUILD}")
+    return data

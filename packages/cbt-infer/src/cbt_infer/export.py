@@ -5,7 +5,7 @@
 
 Writes cbt-student-f16.gguf (base + adapter merged), cbt-student-<quant>.gguf, the adapter
 alone as cbt-adapter-f16.gguf (a LoRA GGUF for the base model's GGUF), a Modelfile for Ollama
-and export.json. Needs the extra `cbt-infer[llama]`; without it (or with export.enabled false)
+and export.json. Needs the extra `cbt-infer[export]`; without it (or with export.enabled false)
 it writes only EXPORT_SKIPPED.txt saying how to enable it, so the pipeline still completes.
 
 The converters are llama.cpp's convert_hf_to_gguf.py and convert_lora_to_gguf.py, which ship
@@ -28,8 +28,10 @@ from cbt_infer.gguf_tools import (
     gguf_ready_tokenizer,
     modelfile,
     quantize,
+    write_task,
 )
 from cbt_schema.errors import UserError
+from cbt_schema.student import StudentTask
 
 SKIP_NOTE = "EXPORT_SKIPPED.txt"
 
@@ -43,10 +45,16 @@ def _convert(script: Path, args: list[str]) -> None:
 
 def export(base: Path, adapter: Path | None, out: Path, quantization: str = "q4_k_m",
            llama_cpp_dir: Path | None = None, system_prompt: str | None = None) -> dict:
-    """Write the GGUF export into `out` (replacing what was there); return the manifest."""
+    """Write the GGUF export into `out` (replacing what was there); return the manifest.
+
+    Every GGUF carries the student's task (cbt_schema.student) in its metadata: the one the
+    adapter was trained with, or `system_prompt` when given (said when it differs)."""
     from cbt_infer.loading import resolve
+    from cbt_infer.prompt import task_for
 
     spec = resolve(base, adapter)
+    task = task_for(system_prompt, StudentTask.from_folder(spec.adapter)
+                    or StudentTask.from_folder(base))
     converters = find_converters(llama_cpp_dir)
     out.mkdir(parents=True, exist_ok=True)
     for old in out.iterdir():
@@ -65,6 +73,7 @@ def export(base: Path, adapter: Path | None, out: Path, quantization: str = "q4_
         print(f"converting to {f16}", file=sys.stderr)
         _convert(converters / "convert_hf_to_gguf.py",
                  [str(merged), "--outtype", "f16", "--outfile", str(f16)])
+        write_task(f16, task)
         files["f16"] = f16.name
         quant = out / f"cbt-student-{quantization}.gguf"
         print(f"quantizing to {quant}", file=sys.stderr)
@@ -76,13 +85,16 @@ def export(base: Path, adapter: Path | None, out: Path, quantization: str = "q4_
             _convert(converters / "convert_lora_to_gguf.py",
                      ["--base", str(staged_base), "--outtype", "f16", "--outfile", str(lora),
                       str(spec.adapter)])
+            write_task(lora, task)
             files["lora_f16"] = lora.name
-    (out / "Modelfile").write_text(modelfile(quant.name, system_prompt), encoding="utf-8")
+    (out / "Modelfile").write_text(modelfile(quant.name, task.system_prompt), encoding="utf-8")
+    task.write(out)
     manifest = {"base": spec.base, "adapter": str(spec.adapter) if spec.adapter else None,
                 "quantization": quantization, "files": files,
                 "sizes_mb": {k: round((out / v).stat().st_size / 2**20, 1)
                              for k, v in files.items()},
-                "modelfile": "Modelfile"}
+                "modelfile": "Modelfile", "task": {"answer_format": task.answer_format,
+                                                   "source": task.source}}
     (out / "export.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
 
@@ -95,7 +107,7 @@ def _merge(base: Path, spec, out: Path) -> None:
     try:
         from cbt_train.merge import merge_adapter
     except ImportError:
-        raise UserError("export merges with cbt-train: install the extra cbt-infer[llama] "
+        raise UserError("export merges with cbt-train: install the extra cbt-infer[export] "
                         "(it brings cbt-train)") from None
     weights = spec.base if not Path(spec.base).is_dir() else str(base)
     merge_adapter(spec.adapter, out, weights, tokenizer=base,
@@ -105,7 +117,7 @@ def _merge(base: Path, spec, out: Path) -> None:
 def skip(out: Path, reason: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     text = (f"GGUF export skipped: {reason}\n\nTo enable it:\n"
-            "  uv pip install 'cbt-infer[llama]'   # compiles llama-cpp-python, several minutes\n"
+            "  uv pip install 'cbt-infer[export]'   # compiles llama-cpp-python, several minutes\n"
             "  set export.enabled: true in conf/profile/local.yaml, then\n"
             "  uv run python scripts/compose_params.py && uv run dvc repro export\n")
     (out / SKIP_NOTE).write_text(text, encoding="utf-8")
@@ -122,8 +134,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--out", type=Path, default=Path("models/gguf"))
     p.add_argument("--quantization", help="llama.cpp type, e.g. q4_k_m (default from params)")
     p.add_argument("--llama-cpp-dir", type=Path, help="folder holding convert_hf_to_gguf.py")
-    p.add_argument("--system-prompt", type=Path, help="for the Modelfile (default "
-                   "prompts/system.txt if present)")
+    p.add_argument("--system-prompt", type=Path, help="a system prompt file to write into the "
+                   "GGUFs instead of the one the adapter was trained with (said when it "
+                   "differs)")
     args = p.parse_args(argv)
     enabled, quantization = True, args.quantization
     if args.params:
@@ -137,13 +150,12 @@ def main(argv: list[str]) -> int:
         return 0
     missing = extra_missing()
     if missing:
-        skip(args.out, f"the optional extra cbt-infer[llama] is not installed ({missing})")
+        skip(args.out, f"the optional extra cbt-infer[export] is not installed ({missing})")
         return 0
     adapter = args.adapter
     if adapter is None and Path("models/adapter").is_dir():
         adapter = Path("models/adapter")
-    prompt_file = args.system_prompt or Path("prompts/system.txt")
-    prompt = prompt_file.read_text(encoding="utf-8").strip() if prompt_file.is_file() else None
-    manifest = export(args.base, adapter, args.out, quantization, args.llama_cpp_dir, prompt)
+    manifest = export(args.base, adapter, args.out, quantization, args.llama_cpp_dir,
+                      args.system_prompt)
     print(json.dumps(manifest, indent=2))
     return 0

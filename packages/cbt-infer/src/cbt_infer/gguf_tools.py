@@ -3,6 +3,7 @@ quantization through llama.cpp's C API, and the Ollama Modelfile."""
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import importlib.util
 import json
@@ -11,17 +12,19 @@ import shutil
 import subprocess
 import sys
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from cbt_schema.atomic import atomic_dir
 from cbt_schema.errors import UserError
+from cbt_schema.student import StudentTask
 
 CONVERTERS = ("convert_hf_to_gguf.py", "convert_lora_to_gguf.py")
 NEEDED = ("convert_hf_to_gguf.py", "convert_lora_to_gguf.py", "conversion/", "gguf-py/")
 
 
 def extra_missing() -> str | None:
-    """The first module of the `llama` extra that is not importable, or None."""
+    """The first module of the `export` extra that is not importable, or None."""
     for module in ("llama_cpp", "gguf", "sentencepiece", "cbt_train"):
         if importlib.util.find_spec(module) is None:
             return module
@@ -137,6 +140,72 @@ def quantize(src: Path, dst: Path, kind: str) -> None:
         code = llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), params)
     if code != 0 or not dst.is_file():
         raise UserError(f"{src}: llama.cpp could not quantize it to {kind} (code {code})")
+
+
+def write_task(path: Path, task: StudentTask) -> None:
+    """Rewrite a GGUF with the student's task in its metadata: cbt.system_prompt,
+    cbt.answer_format, and (where it has one) a chat template that inserts the trained system
+    prompt when a chat has none, so llama.cpp's own chat handler asks as the student was
+    trained. Replaces `path` only once the new file is complete."""
+    import gguf
+    from gguf.scripts.gguf_new_metadata import MetadataDetails, copy_with_new_metadata
+
+    reader = gguf.GGUFReader(path, "r")
+    string = gguf.GGUFValueType.STRING
+    new = {key: MetadataDetails(string, value) for key, value in task.metadata().items()}
+    template = reader.fields.get(gguf.Keys.Tokenizer.CHAT_TEMPLATE)
+    if template is not None:
+        new[gguf.Keys.Tokenizer.CHAT_TEMPLATE] = MetadataDetails(
+            string, task.template_with_default_system(template.contents()))
+    arch = reader.fields[gguf.Keys.General.ARCHITECTURE].contents()
+    tmp = path.with_name(path.name + ".partial")
+    writer = gguf.GGUFWriter(tmp, arch=arch, endianess=reader.endianess)
+    if (alignment := reader.fields.get(gguf.Keys.General.ALIGNMENT)) is not None:
+        writer.data_alignment = alignment.contents()
+    with suppress_output():
+        copy_with_new_metadata(reader, writer, new, [])
+    del reader  # its memory map, before the file is replaced
+    tmp.replace(path)
+
+
+def truncate_layers(src: Path, dst: Path, layers: int) -> None:
+    """Write `src` with only its first `layers` transformer blocks (and everything outside
+    the blocks: embeddings, the final norm), so llama.cpp's output is that depth's hidden
+    state, normalised. Replaces `dst` only once the new file is complete."""
+    import gguf
+
+    reader = gguf.GGUFReader(src, "r")
+    arch = reader.fields[gguf.Keys.General.ARCHITECTURE].contents()
+    tmp = dst.with_name(dst.name + ".partial")
+    writer = gguf.GGUFWriter(tmp, arch=arch, endianess=reader.endianess)
+    if (alignment := reader.fields.get(gguf.Keys.General.ALIGNMENT)) is not None:
+        writer.data_alignment = alignment.contents()
+    for field in reader.fields.values():
+        if field.name == gguf.Keys.General.ARCHITECTURE or field.name.startswith("GGUF."):
+            continue
+        kind = field.types[0]
+        sub = field.types[-1] if kind == gguf.GGUFValueType.ARRAY else None
+        value = layers if field.name == f"{arch}.block_count" else field.contents()
+        writer.add_key_value(field.name, value, kind, sub_type=sub)
+    kept = [t for t in reader.tensors
+            if not t.name.startswith("blk.") or int(t.name.split(".")[1]) < layers]
+    for t in kept:
+        writer.add_tensor_info(t.name, t.data.shape, t.data.dtype, t.data.nbytes, t.tensor_type)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_ti_data_to_file()
+    for t in kept:
+        writer.write_tensor_data(t.data, tensor_endianess=reader.endianess)
+    writer.close()
+    del reader
+    tmp.replace(dst)
+
+
+@contextlib.contextmanager
+def suppress_output() -> Iterator[None]:
+    """gguf-py's progress bar is for its own command line, not a stage log."""
+    with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink):
+        yield
 
 
 CRISIS_INSTRUCTION = (

@@ -1,7 +1,7 @@
 """cbt-infer crisis-probe: train the crisis screen's learned stage and measure the whole screen.
 
   cbt-infer crisis-probe --base models/local --train safety/train \\
-      --heldout safety/heldout_a safety/heldout_b \\
+      --heldout safety/heldout_a safety/heldout_b safety/heldout_c \\
       --out models/crisis_probe.json --metrics metrics/crisis_screen.json
 
 --train DIR takes every crisis*.txt and ordinary*.txt in DIR (or name files with --crisis and
@@ -10,7 +10,9 @@ skipped. A held-out set PREFIX is PREFIX.crisis.txt + PREFIX.ordinary.txt; held-
 only measured, never trained on or used to pick the thresholds. From out-of-fold scores on the
 training texts: the possible-risk threshold is the highest that keeps the recall of "resources
 shown at all" (keywords or probe) at --target-recall; the likely-risk threshold is the lowest
-that sends at most --max-resources-only of the ordinary texts to resources only.
+that sends at most --max-resources-only of the ordinary texts to resources only. The encoder
+(the --base model's GGUF cut to crisis_probe.ENCODER_LAYERS blocks) is written beside --out as
+crisis_encoder.gguf; the probe file names it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from typing import Any
 
 FOLDS = 5
 # The issue's targets on the held-out sets (reported, never used to choose thresholds).
-TARGETS = {"recall_resources_shown_at_least": 0.95, "ordinary_resources_only_at_most": 0.10}
+TARGETS = {"recall_resources_shown_at_least": 0.95, "ordinary_resources_only_at_most": 0.05,
+           "ordinary_resources_shown_at_most": 0.20}
 
 
 def read_phrases(path: str | Path) -> list[str]:
@@ -65,11 +68,11 @@ def _labelled(crisis: list[str], ordinary: list[str]) -> tuple[list[str], list[i
     return crisis + ordinary, [1] * len(crisis) + [0] * len(ordinary)
 
 
-def cross_validated(features: Any, labels: list[int], seed: int) -> list[float]:
-    """Out-of-fold crisis probabilities (stratified folds, seeded)."""
-    import torch
-
-    from cbt_infer.crisis_probe import fit_logistic, probability
+def cross_validated(features: Any, labels: list[int], seed: int,
+                    l2: float | None = None) -> list[float]:
+    """Out-of-fold crisis probabilities (stratified folds, seeded); `l2` defaults to the
+    probe's own (crisis_probe.L2)."""
+    from cbt_infer.crisis_probe import L2, fit_logistic, probability
 
     order = list(range(len(labels)))
     random.Random(seed).shuffle(order)
@@ -77,12 +80,11 @@ def cross_validated(features: Any, labels: list[int], seed: int) -> list[float]:
     for label in (0, 1):
         members = [i for i in order if labels[i] == label]
         fold_of |= {i: k % FOLDS for k, i in enumerate(members)}
-    y = torch.tensor(labels, dtype=torch.float32)
     out = [0.0] * len(labels)
     for fold in range(FOLDS):
         train = [i for i in range(len(labels)) if fold_of[i] != fold]
         test = [i for i in range(len(labels)) if fold_of[i] == fold]
-        params = fit_logistic(features[train], y[train])
+        params = fit_logistic(features[train], [labels[i] for i in train], l2 or L2)
         for i, p in zip(test, probability(features[test], *params), strict=True):
             out[i] = float(p)
     return out
@@ -118,30 +120,63 @@ def thresholds_for(texts: list[str], labels: list[int], probs: list[float],
     """(possible, likely) from out-of-fold probabilities of the training texts."""
     from cbt_infer.safety import keyword_signals, tier_for
 
-    tiers = [tier_for(keyword_signals(t), None, None) for t in texts]
+    # what the keywords decide whatever the probe scores (a score under both thresholds)
+    below = (math.inf, math.inf)
+    tiers = [tier_for(keyword_signals(t), 0.0, below) for t in texts]
     possible = threshold_for(probs, labels, target_recall, [t != "none" for t in tiers])
     likely = likely_threshold_for(probs, labels, max_resources_only,
                                   [t == "likely" for t in tiers], possible)
     return possible, likely
 
 
-def train(args: argparse.Namespace) -> dict[str, Any]:
-    import torch
+def check_texts(texts: list[str], labels: list[int], probs: Any, n: int = 1) -> list[dict]:
+    """A few training texts of each label with the fitted probe's probability: loading the
+    probe scores them again to check that its features are the ones it was fitted on."""
+    picked = [i for label in (1, 0) for i in [j for j, y in enumerate(labels) if y == label][:n]]
+    return [{"text": texts[i], "p": round(float(probs[i]), 6)} for i in picked]
 
-    from cbt_infer.crisis_probe import (
-        FORMAT,
-        LAYERS,
-        Encoder,
-        base_identity,
-        fit_logistic,
-        probability,
-    )
+
+def pinned_gguf(base: str | Path) -> tuple[Path, str | None]:
+    """The pinned GGUF in a local_model folder, and its sha256 as that stage recorded it."""
+    from cbt_schema.errors import UserError
+
+    folder = Path(base)
+    record = folder / "base_model.json"
+    if record.is_file():
+        data = json.loads(record.read_text(encoding="utf-8"))
+        gguf = folder / str(data.get("gguf_file"))
+        if gguf.is_file():
+            return gguf, data.get("gguf_sha256")
+    found = sorted(folder.glob("*.gguf")) if folder.is_dir() else []
+    if not found:
+        raise UserError(f"{folder}: no GGUF there for the crisis probe's encoder; run the "
+                        "local_model stage: dvc repro local_model")
+    return found[0], None
+
+
+def make_encoder(base: str | Path, out: Path) -> dict[str, Any]:
+    """Cut the pinned GGUF to the encoder's depth into `out`; what the probe file records."""
+    from cbt_infer.crisis_probe import ENCODER_LAYERS, POOLING
+    from cbt_infer.gguf_tools import truncate_layers
+    from cbt_schema.hashing import sha256_file
+
+    source, source_sha = pinned_gguf(base)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    truncate_layers(source, out, ENCODER_LAYERS)
+    return {"file": out.name, "bytes": out.stat().st_size, "sha256": sha256_file(out),
+            "layers": ENCODER_LAYERS, "pooling": list(POOLING), "runtime": "llama.cpp",
+            "from": {"file": source.name, "sha256": source_sha or sha256_file(source)}}
+
+
+def train(args: argparse.Namespace) -> dict[str, Any]:
+    from cbt_infer.crisis_probe import ENCODER_FILE, FORMAT, Encoder, fit_logistic, probability
 
     crisis = [t for f in args.crisis for t in read_phrases(f)]
     ordinary = [t for f in args.ordinary for t in read_phrases(f)]
     texts, labels = _labelled(crisis, ordinary)
-    identity = base_identity(args.base)
-    encoder = Encoder(args.base, LAYERS)
+    encoder_path = Path(args.out).with_name(ENCODER_FILE)
+    encoder_record = make_encoder(args.base, encoder_path)
+    encoder = Encoder(encoder_path)
     features = encoder(texts, progress=f"crisis-probe: encoding {len(texts)} training texts")
     oof = cross_validated(features, labels, args.seed)
     thresholds = thresholds_for(texts, labels, oof, args.target_recall, args.max_resources_only)
@@ -153,13 +188,13 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         "targets": TARGETS,
         "train": {"crisis": len(crisis), "ordinary": len(ordinary), "cross_validated": True,
                   **measure(texts, labels, oof, thresholds)}}
-    mean, std, weight, bias = fit_logistic(features, torch.tensor(labels, dtype=torch.float32))
-    probe = {"format": FORMAT, "base_model": str(args.base), "base_identity": identity,
-             "layers": list(LAYERS),
+    mean, std, weight, bias = fit_logistic(features, labels)
+    fitted = probability(features, mean, std, weight, bias)
+    probe = {"format": FORMAT, "encoder": encoder_record,
              "thresholds": {"possible": thresholds[0], "likely": thresholds[1]},
              "mean": mean.tolist(), "std": std.tolist(), "weight": weight.tolist(),
-             "bias": bias.tolist(), "trained_on": {"crisis": len(crisis),
-                                                   "ordinary": len(ordinary)}}
+             "bias": bias, "check": check_texts(texts, labels, fitted),
+             "trained_on": {"crisis": len(crisis), "ordinary": len(ordinary)}}
     for prefix in args.heldout:
         h_crisis = read_phrases(f"{prefix}.crisis.txt")
         h_ordinary = read_phrases(f"{prefix}.ordinary.txt")
@@ -175,14 +210,17 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 def meets_targets(row: dict[str, Any]) -> bool:
     return (row["resources_shown"]["recall"] >= TARGETS["recall_resources_shown_at_least"]
             and row["resources_only"]["false_positive_rate"]
-            <= TARGETS["ordinary_resources_only_at_most"])
+            <= TARGETS["ordinary_resources_only_at_most"]
+            and row["resources_shown"]["false_positive_rate"]
+            <= TARGETS["ordinary_resources_shown_at_most"])
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="cbt-infer crisis-probe", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base", default="models/local",
-                        help="the encoder: the pinned local model (the local_model stage)")
+                        help="the pinned local model (the local_model stage), whose GGUF the "
+                        "encoder is cut from; the encoder is written beside --out")
     parser.add_argument("--train", type=Path, help="folder of crisis*.txt and ordinary*.txt")
     parser.add_argument("--crisis", nargs="+", default=[], help="crisis phrase files")
     parser.add_argument("--ordinary", nargs="+", default=[], help="ordinary phrase files")

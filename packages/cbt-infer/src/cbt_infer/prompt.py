@@ -1,41 +1,36 @@
-"""The chat prompt: system prompt, chat template rendering, and the end-of-turn token."""
+"""Reading the student's task from a model, and the end-of-turn token of a chat template.
+
+What the task is (system prompt, answer format, parsing) is owned by cbt_schema.student; this
+module only finds it in what inference loads and settles an explicit prompt against it."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from cbt_schema.errors import UserError
+from cbt_schema.student import StudentTask, choose_task
 
-# Used only when neither the caller nor the model folder gives one; the pipeline passes the
-# dataset's prompts/system.txt so the student sees the prompt it was trained with.
-DEFAULT_SYSTEM_PROMPT = (
-    "You help people notice unhelpful thinking patterns, using the thought-distortion worksheet "
-    "of cognitive behavioural therapy. Acknowledge their feelings in a sentence or two, then "
-    'write "Possible thought distortions:" and list each distortion you see with the thought '
-    "that shows it and one concrete, kind challenge. Finish with a short, encouraging note."
-)
-SYSTEM_PROMPT_FILE = "system_prompt.txt"
 _MARK = "\x00cbt-probe\x00"
 
 
-def resolve_system_prompt(explicit: str | Path | None, *model_dirs: str | Path | None) -> str:
-    """The explicit prompt (text, or a path to a file), else `system_prompt.txt` in a model
-    folder, else the built-in default."""
-    if isinstance(explicit, Path) or (isinstance(explicit, str) and explicit.endswith(".txt")):
-        path = Path(explicit)
+def explicit_prompt(value: str | Path | None) -> str | None:
+    """An explicit system prompt: text, or a path to a .txt file."""
+    if isinstance(value, Path) or (isinstance(value, str) and value.endswith(".txt")):
+        path = Path(value)
         if not path.is_file():
             raise UserError(f"{path}: system prompt file not found")
         return path.read_text(encoding="utf-8").strip()
-    if explicit:
-        return explicit
-    for folder in model_dirs:
-        if folder and (Path(folder) / SYSTEM_PROMPT_FILE).is_file():
-            return (Path(folder) / SYSTEM_PROMPT_FILE).read_text(encoding="utf-8").strip()
-    return DEFAULT_SYSTEM_PROMPT
+    return value
 
 
-def messages_for(system_prompt: str, situation: str) -> list[dict[str, str]]:
-    return [{"role": "system", "content": system_prompt}, {"role": "user", "content": situation}]
+def task_for(explicit: str | Path | None, carried: StudentTask | None) -> StudentTask:
+    """The task to ask with; a prompt that is not the trained one is said on stderr (and
+    the task's `source` says it in every result)."""
+    task, note = choose_task(explicit_prompt(explicit), carried)
+    if note:
+        print(f"cbt-infer: note: {note}", file=sys.stderr)
+    return task
 
 
 def end_of_turn_text(render) -> str | None:

@@ -6,8 +6,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from cbt_schema import Assessment, parse_assessment
+from cbt_schema.quotes import fidelity, quotes_found
 
-FinishReason = Literal["stop", "length", "crisis"]
+FinishReason = Literal["stop", "length", "loop", "crisis"]
 
 
 @dataclass
@@ -16,7 +17,7 @@ class Generation:
 
     text: str
     tokens: int
-    finish_reason: Literal["stop", "length"]
+    finish_reason: Literal["stop", "length", "loop"]
     prompt_tokens: int = 0
     seconds: float = 0.0
     first_token_s: float | None = None
@@ -30,7 +31,13 @@ class AssessResult:
     the crisis message and no model output (so no `backend`); `possible` ones carry the resources in
     `crisis_resources`, shown before the analysis. Otherwise `raw` is the model's text exactly
     as generated; `assessment` is it parsed by cbt-schema, or None when it could not be read
-    (then `problems` says why and `raw` is still there: nothing is dropped).
+    (then `problems` says why and `raw` is still there: nothing is dropped). An answer that
+    repeated itself was stopped early (`finish_reason` "loop") and never counts as parsed.
+    `quote_found` says, for each finding of `assessment`, whether its quoted thought is in the
+    person's own words (cbt_schema.quotes); `quote_fidelity` is the share that is.
+    `prompt_source` says where the system prompt came from: the model (its student_task.json
+    or GGUF metadata), an explicit prompt (and whether it differs from the trained one), or the
+    built-in one for a model that carries none.
     """
 
     situation: str
@@ -50,11 +57,18 @@ class AssessResult:
     tier: str = "none"
     crisis_resources: str = ""
     screen: str = ""
+    prompt_source: str = ""
+    quote_found: list[bool] = field(default_factory=list)
 
     @property
     def parsed(self) -> bool:
         """True when the answer was read into a complete Assessment with no problems."""
         return self.assessment is not None and not self.problems
+
+    @property
+    def quote_fidelity(self) -> float | None:
+        """The share of findings whose quote is in the person's text; None without findings."""
+        return fidelity(self.quote_found)
 
     @property
     def display(self) -> str:
@@ -68,6 +82,7 @@ class AssessResult:
                               if self.assessment else None)
         data["signals"] = list(self.signals)
         data["parsed"] = self.parsed
+        data["quote_fidelity"] = self.quote_fidelity
         return data
 
 
@@ -78,8 +93,13 @@ def from_generation(situation: str, gen: Generation, notice: str, backend: str,
     if gen.finish_reason == "length":
         problems.insert(0, f"the answer hit max_new_tokens ({max_new_tokens}) before the "
                            "end-of-turn token")
+    elif gen.finish_reason == "loop":
+        problems.insert(0, f"the answer repeated itself and was stopped after {gen.tokens} "
+                           "tokens")
+    findings = parsed.assessment.findings if parsed.assessment else []
+    found = quotes_found((f.thought for f in findings), situation)
     return AssessResult(situation=situation, message=gen.text, notice=notice, raw=gen.text,
-                        assessment=parsed.assessment, problems=problems,
+                        assessment=parsed.assessment, problems=problems, quote_found=found,
                         finish_reason=gen.finish_reason, tokens=gen.tokens,
                         prompt_tokens=gen.prompt_tokens, seconds=gen.seconds,
                         first_token_s=gen.first_token_s, backend=backend)

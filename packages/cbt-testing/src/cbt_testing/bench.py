@@ -74,3 +74,26 @@ def student_ggufs(base: str | Path, adapter: str | Path | None) -> tuple[Path, P
             export(Path(base), Path(adapter) if adapter else None, folder, "q4_k_m")
     files = json.loads((folder / "export.json").read_text())["files"]
     return folder / files["f16"], folder / files["q4_k_m"], source
+
+
+def first_output(cmd: list[str], cwd: Path | None = None) -> dict:
+    """Run cmd; seconds from its start to the first byte on its stdout and to its exit, and
+    its own peak RSS in MB (os.wait4 reads that child's usage alone)."""
+    import os
+    import time
+
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = os.read(proc.stdout.fileno(), 1)
+    first_s = time.perf_counter() - start
+    rest = proc.stdout.read()
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        sys.exit(f"{' '.join(cmd)} failed:\n{err.decode(errors='replace')[-2000:]}")
+    return {"first_output_s": round(first_s, 3), "wall_s": round(wall, 3),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+            "output": (first + rest).decode(errors="replace")}

@@ -1,14 +1,21 @@
-"""models/adapter/: the LoRA weights, the tokenizer and a model card (README.md)."""
+"""models/adapter/: the LoRA weights, the tokenizer and a model card (README.md).
+
+The card holds results only (losses to 3 decimals), no speed or time: those go to
+timings/train.json, so equal weights give an equal card and an equal models/adapter hash.
+"""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import yaml
 
+from cbt_schema import ChatExample
 from cbt_schema.atomic import atomic_dir
 from cbt_schema.params import TrainParams
+from cbt_schema.student import StudentTask
 
 NOTICE = ("cbt is a research and self-help tool. It is not a substitute for a therapist. If "
           "you are thinking about harming yourself, contact a crisis line or emergency "
@@ -16,13 +23,23 @@ NOTICE = ("cbt is a research and self-help tool. It is not a substitute for a th
 LOSS_ON = {"assistant": "the assistant's reply only", "all": "the whole sequence"}
 
 
-def write_adapter(model, tokenizer, chat_template: str | None, out: Path, params: TrainParams,
+def trained_task(examples: list[ChatExample], chat_template: str | None) -> StudentTask:
+    """The task the student learns: the training examples' system prompt (the most common one,
+    should they differ), the answer format and the model's own chat template."""
+    prompts = Counter(m.content for ex in examples for m in ex.messages if m.role == "system")
+    prompt = prompts.most_common(1)[0][0] if prompts else ""
+    return StudentTask(prompt, chat_template=chat_template, source="training examples")
+
+
+def write_adapter(model, tokenizer, task: StudentTask, out: Path, params: TrainParams,
                   seed: int, data: dict[str, str], metrics: dict) -> None:
-    """Save adapter + tokenizer (with the model's own chat template) + card, atomically."""
+    """Save adapter + tokenizer (with the model's own chat template) + the student's task
+    (student_task.json, which inference reads) + card, atomically."""
     with atomic_dir(out) as tmp:
         model.save_pretrained(tmp)
-        tokenizer.chat_template = chat_template
+        tokenizer.chat_template = task.chat_template
         tokenizer.save_pretrained(tmp)
+        task.write(tmp)
         (tmp / "README.md").write_text(model_card(params, seed, data, metrics),
                                        encoding="utf-8")
 
@@ -37,14 +54,12 @@ def model_card(params: TrainParams, seed: int, data: dict[str, str], metrics: di
             ("steps / epochs", f"{metrics.get('steps')} / {metrics.get('epochs')}"),
             ("loss on", LOSS_ON[loss_on]),
             ("train loss (before -> after)",
-             f"{metrics['initial_train_loss']:.4f} -> {metrics['final_train_loss']:.4f}"),
+             f"{metrics['initial_train_loss']:.3f} -> {metrics['final_train_loss']:.3f}"),
             ("test loss (before -> after)",
-             f"{metrics['initial_test_loss']:.4f} -> {metrics['final_test_loss']:.4f}"),
+             f"{metrics['initial_test_loss']:.3f} -> {metrics['final_test_loss']:.3f}"),
             *((f"test loss on {LOSS_ON[kind]} (before -> after)",
-               f"{both[kind]['initial_test']:.4f} -> {both[kind]['final_test']:.4f}")
-              for kind in ("assistant", "all") if kind in both),
-            ("tokens/s", metrics.get("tokens_per_s")), ("s/step", metrics.get("s_per_step")),
-            ("train time (s)", metrics.get("train_s"))]
+               f"{both[kind]['initial_test']:.3f} -> {both[kind]['final_test']:.3f}")
+              for kind in ("assistant", "all") if kind in both)]
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     settings = yaml.safe_dump({"seed": seed, "train": params.model_dump(mode="json")},
                               sort_keys=False)

@@ -16,6 +16,7 @@ from typing import Any
 
 from cbt_schema.atomic import atomic_dir
 from cbt_schema.errors import UserError
+from cbt_schema.student import TASK_FILE
 
 
 def merge_adapter(adapter: Path | None, out: Path, base: str | None = None, *,
@@ -64,5 +65,7 @@ def merge_adapter(adapter: Path | None, out: Path, base: str | None = None, *,
         tok.save_pretrained(tmp)
         if (Path(source) / "tokenizer.json").is_file():  # saving may rewrite it: keep it exact
             shutil.copy2(Path(source) / "tokenizer.json", tmp / "tokenizer.json")
+        if adapter is not None and (adapter / TASK_FILE).is_file():  # the task travels on
+            shutil.copy2(adapter / TASK_FILE, tmp / TASK_FILE)
     print(f"merged in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
     return Path(out)

@@ -1,7 +1,9 @@
 """The train stage: check everything, fine-tune a LoRA adapter, write adapter, card and metrics.
 
 Both backends share this path: the same params, the same data checks, the same SFTConfig
-settings, the same outputs (models/adapter/, metrics/train.json, dvclive loss curves).
+settings, the same outputs (models/adapter/, metrics/train.json, dvclive loss curves). Speed
+and memory (tokens/s, s/step, wall times, peak RSS and GPU memory) go to timings/train.json
+(cbt_schema.timings), so the outputs change only when the training's results do.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from cbt_schema.errors import UserError
 from cbt_schema.jsonl import write_json
 from cbt_schema.params import TrainParams
+from cbt_schema.timings import write_timings
 from cbt_train.checkpoints import (
     checkpoint_tokens,
     find_checkpoint,
@@ -242,17 +245,16 @@ def run_training(params: TrainParams, seed: int, paths: TrainPaths, resume: bool
                           for split in ("train", "test")}
                    for kind in ("assistant", "all")},
         "last_logged_train_loss": history.train[-1][1] if history.train else None,
-        "tokens_per_s": round(tokens / train_s, 1), "s_per_step": round(train_s / session_steps, 3),
-        "train_s": round(train_s, 1), "wall_s": round(time.perf_counter() - started, 1),
-        **_peak_memory(),
     }
     if not main:
         return metrics
-    from cbt_train.card import write_adapter
+    from cbt_train.card import trained_task, write_adapter
 
-    write_adapter(trainer.model, tokenizer, original_template, paths.out, params, seed,
+    write_adapter(trainer.model, tokenizer, trained_task(train.examples, original_template),
+                  paths.out, params, seed,
                   {"train": train.sha256, "test": test.sha256}, metrics)
     write_json(paths.metrics, metrics)
+    write_timings("train", _timings(tokens, train_s, session_steps, started))
     assert live is not None
     live.close({k: v for k, v in metrics.items() if isinstance(v, int | float)})
     shutil.rmtree(paths.checkpoints, ignore_errors=True)
@@ -273,6 +275,14 @@ def _losses(trainer, encoded: dict, loss_on: str, trainer_eval: bool = True) -> 
     train = trainer.evaluate(eval_dataset=trainer.train_dataset,
                              metric_key_prefix="train_eval")["train_eval_loss"]
     return {"test": float(test), "train": float(train), **both}
+
+
+def _timings(tokens: int, train_s: float, steps: int, started: float) -> dict:
+    """This session's speed and memory: tokens/s and s/step of the steps it ran, the time
+    in trainer.train() and in the whole call, peak RSS (and peak GPU memory on CUDA)."""
+    return {"tokens_per_s": round(tokens / train_s, 1), "s_per_step": round(train_s / steps, 3),
+            "train_s": round(train_s, 1), "wall_s": round(time.perf_counter() - started, 1),
+            **_peak_memory()}
 
 
 def _device() -> str:

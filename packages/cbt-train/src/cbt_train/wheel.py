@@ -20,6 +20,7 @@ from pathlib import Path
 
 from cbt_schema.atomic import atomic_path
 from cbt_schema.errors import UserError
+from cbt_schema.hashing import sha256_file
 
 _CHUNK = 1 << 20
 
@@ -31,14 +32,6 @@ def cache_dir() -> Path:
         return Path(env)
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "cbt"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _normalize(name: str) -> str:

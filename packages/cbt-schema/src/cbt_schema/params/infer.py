@@ -6,7 +6,7 @@ from cbt_schema.params._base import Params
 
 
 class ExportParams(Params):
-    """The `export` stage: GGUF files for llama.cpp and Ollama (needs cbt-infer[llama]).
+    """The `export` stage: GGUF files for llama.cpp and Ollama (needs cbt-infer[export]).
 
     `enabled: false`, or the extra not installed, makes the stage write only a note saying how
     to enable it. `quantization` is a llama.cpp file type besides the f16 file.

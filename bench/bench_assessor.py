@@ -37,14 +37,16 @@ COLD = """
 import json, sys, time
 t0 = time.perf_counter()
 from cbt_infer.safety import CrisisScreen
+import llama_cpp
+ti = time.perf_counter()
 screen = CrisisScreen.load({probe!r})
 screen.build()
 t1 = time.perf_counter()
 screen("My boss criticised my report in front of everyone.")
 t2 = time.perf_counter()
 heavy = sorted(m for m in ("torch", "transformers") if m in sys.modules)
-print(json.dumps({{"load_s": t1 - t0, "first_text_s": t2 - t1, "cold_s": t2 - t0,
-                  "imported": heavy}}))
+print(json.dumps({{"imports_s": ti - t0, "load_s": t1 - t0, "first_text_s": t2 - t1,
+                  "cold_s": t2 - t0, "imported": heavy}}))
 """
 
 
@@ -85,6 +87,7 @@ def screen_runs(runs: int) -> dict:
         screen(text)
         times.append(time.perf_counter() - start)
     return {"cold_s": round(statistics.median(r["cold_s"] for r in cold), 2),
+            "imports_s": round(statistics.median(r["imports_s"] for r in cold), 2),
             "cold_runs": [{k: (round(v, 3) if isinstance(v, float) else v)
                            for k, v in r.items()} for r in cold],
             "warm_ms_per_text": round(1000 * statistics.median(times), 1)}

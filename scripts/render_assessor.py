@@ -62,7 +62,9 @@ def crisis_startup() -> str:
     before = old.get("crisis_screen_startup", {})
     was = (f" (it was {before['cold_s_median']:.1f} s through torch and transformers, "
            "`bench/results/infer.json`)" if "cold_s_median" in before else "")
-    met = "met" if d["llama_meets"]["screen_cold_s"] else "**not met**"
+    met = "met" if d["llama_meets"]["screen_cold_s"] else (
+        f"**not met**: importing llama-cpp-python, numpy and pydantic alone takes "
+        f"{s['imports_s']:.2f} s, which the CLI pays once for the screen and the student alike")
     imported = sorted({m for r in s["cold_runs"] for m in r["imported"]})
     heavy = ", ".join(imported) if imported else "no torch, no transformers"
     return (f"Start-up (`bench/bench_assessor.py`, {_when(d)}): a fresh process takes "

@@ -39,6 +39,9 @@ def choose(backend: str = "auto", *, base: str | Path | None = None,
     the stage that makes it (never a download)."""
     if backend not in BACKENDS:
         raise UserError(f"backend: {backend!r} is not one of {', '.join(BACKENDS)}")
+    if gguf is not None and backend == "transformers":
+        raise UserError("a GGUF file answers on llama.cpp: drop --backend transformers, or "
+                        "name a model folder (--base, --adapter) instead of --gguf")
     if gguf is not None or backend == "llama":
         if base is not None or adapter is not None:
             raise UserError("a GGUF student takes its adapter as a LoRA GGUF (lora_gguf= / "

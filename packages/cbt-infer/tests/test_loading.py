@@ -71,7 +71,7 @@ def test_default_models_are_found_or_named_never_downloaded(tmp_path: Path,
         choose("transformers")
     with pytest.raises(UserError, match="backend: 'gpu' is not one of"):
         choose("gpu")
-    with pytest.raises(UserError, match="answers on llama.cpp"):
+    with pytest.raises(UserError, match=r"answers on llama\.cpp"):
         choose("transformers", gguf="x.gguf")
     with pytest.raises(UserError, match="LoRA GGUF"):
         choose("auto", adapter="models/adapter", gguf="x.gguf")

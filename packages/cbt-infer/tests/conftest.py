@@ -59,8 +59,7 @@ SAFETY = Path(__file__).resolve().parents[3] / "safety"
 # Written for the tests, in no list: the keyword screen misses each of them.
 UNSEEN_CRISIS = [
     "Some nights I stand at the top of the multi-storey car park and count the floors.",
-    "I have started handing my plants to the neighbours one by one, they will look after "
-    "them better.",
+    "I keep thinking the world would be quieter without me in it.",
 ]
 
 

@@ -88,7 +88,8 @@ def trained_probe(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             "--heldout", str(heldout), "--out", str(out / "probe.json"),
             "--metrics", str(out / "metrics.json")]
     assert main(argv) == 0
-    return {"probe": out / "probe.json", "metrics": out / "metrics.json", "base": base}
+    return {"probe": out / "probe.json", "metrics": out / "metrics.json", "base": base,
+            "encoder": out / "crisis_encoder.gguf"}
 
 
 @pytest.fixture(scope="session")

@@ -120,20 +120,25 @@ def test_cli_and_api_give_the_same_tier(trained: dict[str, Path], unseen: list[s
     assert {api(t).tier for t in unseen} <= {"possible", "likely"}
 
 
-def test_probe_for_another_base_model_is_refused(trained: dict[str, Path],
+def test_probe_with_another_encoder_is_refused(trained: dict[str, Path],
                                                  tmp_path: Path) -> None:
     from cbt_infer.crisis_probe import CrisisProbe
 
     data = json.loads(trained["probe"].read_text())
-    other = tmp_path / "other.json"
-    other.write_text(json.dumps({**data, "encoder": {**data["encoder"], "gguf_sha256": "0" * 64}}))
-    with pytest.raises(UserError, match="fitted on another GGUF"):
+    alone = tmp_path / "alone.json"  # the probe file without its encoder beside it
+    alone.write_text(json.dumps(data))
+    with pytest.raises(UserError, match="the crisis probe's encoder is missing"):
+        CrisisProbe.load(alone)
+    other = trained["probe"].with_name("other.json")  # beside the encoder
+    other.write_text(json.dumps({**data, "encoder": {**data["encoder"], "bytes": 1}}))
+    with pytest.raises(UserError, match="fitted with another encoder"):
         CrisisProbe.load(other)
     # features computed differently from the stage's (another llama.cpp build, say)
     check = [{**data["check"][0], "p": data["check"][0]["p"] + 0.5}, *data["check"][1:]]
     other.write_text(json.dumps({**data, "check": check}))
     with pytest.raises(UserError, match="the features differ from the ones it was fitted on"):
         CrisisProbe.load(other).score(["x"])
+    other.unlink()
     other.write_text('{"format": "something-else"}')
     with pytest.raises(UserError, match="not a crisis probe"):
         CrisisProbe.load(other)
@@ -158,7 +163,7 @@ def test_screen_asks_the_probe_only_when_keywords_leave_it_open() -> None:
     assert screen("I feel like such a burden to my family", probe=Counting()).tier == "possible"
     assert Counting.calls == 2
     # a hit about someone else: resources first only where the probe is close
-    friend = "My best friend told me she has been cutting herself again and I feel helpless."
+    friend = "My best friend told me she has been cutting again and I feel helpless."
     assert screen(friend).tier == "possible"  # keywords only: resources first
     assert screen(friend, probe=Counting()).tier == "none"  # far from the threshold
 

@@ -113,6 +113,9 @@ def test_api_screens_with_the_probe_by_default_and_the_cli_answers_as_the_api(
     monkeypatch.delenv("CBT_CRISIS_PROBE", raising=False)
     (tmp_path / "models").mkdir()
     shutil.copy(trained_probe["probe"], tmp_path / "models" / "crisis_probe.json")
+    with pytest.raises(UserError, match="the crisis probe's encoder is missing"):
+        Assessor.from_pretrained(base_dir, system_prompt="Be kind.", country="GB")
+    shutil.copy(trained_probe["encoder"], tmp_path / "models" / "crisis_encoder.gguf")
     assessor = Assessor.from_pretrained(base_dir, system_prompt="Be kind.", country="GB")
     assert assessor.crisis_screen.probe is not None
     assert assessor.crisis_screen.active == ("keywords, then the learned probe "

@@ -42,6 +42,17 @@ class PoisonAfter(TrainerCallback):
                     param.data.fill_(float("nan"))
 
 
+def test_adapter_config_lists_target_modules_in_one_order(tmp_path: Path) -> None:
+    """peft writes them from a set, in a per-process order; the saved folder must not vary."""
+    from cbt_train.card import stable_adapter_config
+
+    path = tmp_path / "adapter_config.json"
+    path.write_text(json.dumps({"target_modules": ["v_proj", "o_proj", "q_proj"], "r": 4}))
+    stable_adapter_config(path)
+    saved = json.loads(path.read_text())
+    assert saved == {"r": 4, "target_modules": ["o_proj", "q_proj", "v_proj"]}
+
+
 def _elsewhere(paths, folder: Path):
     """The same data, every output in another folder."""
     return replace(paths, out=folder / "adapter", metrics=folder / "train.json",
@@ -54,7 +65,7 @@ def test_writes_adapter_card_metrics_and_loss_curves(tiny_params, train_paths) -
     assert {"adapter_model.safetensors", "adapter_config.json", "tokenizer.json",
             "chat_template.jinja", "README.md"} <= {p.name for p in out.iterdir()}
     adapter = json.loads((out / "adapter_config.json").read_text())
-    assert sorted(adapter["target_modules"]) == ["q_proj", "v_proj"] and adapter["r"] == 4
+    assert adapter["target_modules"] == ["q_proj", "v_proj"] and adapter["r"] == 4
     assert "{% generation %}" not in (out / "chat_template.jinja").read_text()
     # the task travels with the student: the prompt it was trained with, from any folder
     task = StudentTask.from_folder(out)

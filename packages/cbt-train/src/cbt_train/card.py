@@ -37,11 +37,22 @@ def write_adapter(model, tokenizer, task: StudentTask, out: Path, params: TrainP
     (student_task.json, which inference reads) + card, atomically."""
     with atomic_dir(out) as tmp:
         model.save_pretrained(tmp)
+        stable_adapter_config(tmp / "adapter_config.json")
         tokenizer.chat_template = task.chat_template
         tokenizer.save_pretrained(tmp)
         task.write(tmp)
         (tmp / "README.md").write_text(model_card(params, seed, data, metrics),
                                        encoding="utf-8")
+
+
+def stable_adapter_config(path: Path) -> None:
+    """peft writes target_modules from a set, in an order that changes from process to
+    process (string hashing is salted): sorted, equal training gives an equal adapter folder
+    and an equal models/adapter hash."""
+    config = json.loads(path.read_text(encoding="utf-8"))
+    if isinstance(config.get("target_modules"), list):
+        config["target_modules"] = sorted(config["target_modules"])
+    path.write_text(json.dumps(config, indent=2, sort_keys=True), encoding="utf-8")
 
 
 def model_card(params: TrainParams, seed: int, data: dict[str, str], metrics: dict) -> str:

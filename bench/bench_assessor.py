@@ -21,6 +21,7 @@ import json
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from cbt_testing.bench import first_output, write_results
@@ -79,8 +80,6 @@ def screen_runs(runs: int) -> dict:
     screen = CrisisScreen.load(probe)
     texts = read_phrases(ROOT / "safety/heldout_b.ordinary.txt")[:20]
     screen(texts[0])
-    import time
-
     times = []
     for text in texts:
         start = time.perf_counter()

@@ -143,7 +143,10 @@ class CrisisProbe:
         import numpy as np
 
         assert self._encoder is not None
-        w = {k: np.asarray(v, dtype=np.float64) for k, v in self._weights.items()}
+        if isinstance(self._weights["mean"], list):  # the file's lists, as arrays once
+            self._weights = {k: np.asarray(v, dtype=np.float64)
+                             for k, v in self._weights.items()}
+        w = self._weights
         probs = probability(self._encoder(texts), w["mean"], w["std"], w["weight"],
                             float(w["bias"]))
         return [float(p) for p in probs]

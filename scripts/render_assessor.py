@@ -1,5 +1,5 @@
-"""The README's assessor blocks, rendered from bench/results/assessor.json: the two paths a
-person can run side by side, and the crisis screen's start-up."""
+"""docs/inference.md's assessor blocks, rendered from bench/results/assessor.json: the two
+paths a person can run side by side, and the crisis screen's start-up."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULT = ROOT / "bench/results/assessor.json"
 MISSING = ("Not measured in a committed file: run `uv run python bench/bench_assessor.py` and "
            "commit `bench/results/assessor.json`.")
-# today's transformers path before the torch-free screen, as bench/results/infer.json has it
-BEFORE = ROOT / "bench/results/infer.json"
+# the crisis screen with its encoder on torch and transformers, as bench/results/infer.json
+# measured it
+TORCH = ROOT / "bench/results/infer.json"
 
 
 def _load() -> dict | None:
@@ -47,21 +48,21 @@ def assessor() -> str:
     lines += ["", f"One llama.cpp answer: {answer['tokens']} tokens, finished by "
               f"`{answer['finish_reason']}`, parsed: {answer['parsed']}, quote fidelity "
               f"{answer['quote_fidelity']}, prompt from {answer['prompt_source']}. The local "
-              "student is SmolLM2-135M fine-tuned on 18 examples: a machinery check, not a "
+              "student is SmolLM2-135M fine-tuned by the local profile: a machinery check, not a "
               "measure of quality."]
     return "\n".join(lines)
 
 
 def crisis_startup() -> str:
-    """The screen's cold start and warm cost, and what it was before."""
+    """The screen's cold start and warm cost, beside the torch encoder's cold start."""
     d = _load()
     if d is None:
         return MISSING
     s = d["screen"]
-    old = json.loads(BEFORE.read_text()) if BEFORE.is_file() else {}
-    before = old.get("crisis_screen_startup", {})
-    was = (f" (it was {before['cold_s_median']:.1f} s through torch and transformers, "
-           "`bench/results/infer.json`)" if "cold_s_median" in before else "")
+    torch = json.loads(TORCH.read_text()) if TORCH.is_file() else {}
+    on_torch = torch.get("crisis_screen_startup", {})
+    was = (f" (through torch and transformers, `bench/results/infer.json`: "
+           f"{on_torch['cold_s_median']:.1f} s)" if "cold_s_median" in on_torch else "")
     met = "met" if d["llama_meets"]["screen_cold_s"] else (
         f"**not met**: importing llama-cpp-python, numpy and pydantic alone takes "
         f"{s['imports_s']:.2f} s, which the CLI pays once for the screen and the student alike")
@@ -74,3 +75,28 @@ def crisis_startup() -> str:
             f"{s['warm_ms_per_text']:.0f} ms. Text the keywords put in the likely tier is "
             "answered before any model loads; interactive `cbt-infer` loads the probe and "
             "then the student while the person types.")
+
+
+def serve() -> str:
+    """`cbt-infer serve`: start-up, first token through the API and the page, throughput."""
+    path = ROOT / "bench/results/serve.json"
+    if not path.is_file():
+        return ("Not measured in a committed file: run `uv run python bench/bench_serve.py` and "
+                "commit `bench/results/serve.json`.")
+    d = json.loads(path.read_text())
+    s = d["serve"]
+    codes = ", ".join(f"{n} × {code}" for code, n in sorted(s["status_counts"].items()))
+    return "\n".join([
+        f"Measured by `bench/bench_serve.py` ({_when(d)}; {s['student']}, at most "
+        f"{s['max_new_tokens']} new tokens):", "",
+        "| | |", "|---|---|",
+        f"| listening, from process start | {s['listening_s']:.2f} s |",
+        f"| ready (`/healthz` 200: student and probe loaded) | {s['ready_s']:.2f} s |",
+        f"| first streamed token, `POST /v1/assess` (median of {s['first_token_runs']}) | "
+        f"{s['first_token_api_s']:.2f} s |",
+        f"| first token shown by the page (median of {s['first_token_runs']}) | "
+        f"{s['first_token_page_s']:.2f} s |",
+        f"| {s['clients']} clients, {s['requests']} requests | {s['requests_per_s']:.3f} "
+        f"requests/s ({codes}) |", "",
+        f"{s['note'][0].upper()}{s['note'][1:]}. The local student is SmolLM2-135M: a machinery "
+        "check, not a measure of quality."])

@@ -1,4 +1,4 @@
-"""The README's "Measured figures" table, rendered from the committed bench/results/*.json.
+"""docs/figures.md's table, rendered from the committed bench/results/*.json.
 
 Each row names the file it comes from with that file's date and the load average when it was
 written (a 2-core machine shared with other jobs: CPU seconds are the steadier figure). A
@@ -94,7 +94,7 @@ def train(d: dict) -> list[Row]:
     h = d.get("hf_cpu")
     if not h:
         return []
-    return [("train, CPU (local profile's recipe, hf)",
+    return [("train, CPU (local profile's recipe, hf; a machinery check)",
              f"{h['steps']} steps on {d['examples']['train']} synthetic examples",
              f"{h['s_per_step']:.2f} s/step, {h['tokens_per_s']:.0f} tokens/s, "
              f"{h['peak_rss_mb'] / 1024:.1f} GB peak RSS, {h['train_s']:.0f} s training / "
@@ -122,13 +122,14 @@ def infer(d: dict) -> list[Row]:
     s = d.get("crisis_screen_startup", {})
     if "cold_s_median" in s:
         warm = s["warm_ms_per_text_median"]
-        rows.append(("inference", "crisis screen: cold start of the learned probe (fresh "
-                     "process: imports, file, encoder, first text) / warm time per text",
+        rows.append(("inference", "crisis screen with the probe's encoder on torch and "
+                     "transformers: cold start (fresh process: imports, file, encoder, first "
+                     "text) / warm time per text (the llama.cpp encoder's: docs/inference.md)",
                      f"{s['cold_s_median']:.1f} s / {warm['keywords_then_probe']:.0f} ms "
                      f"(keywords alone {warm['keywords']:.2f} ms)", ""))
     if "transformers" in d and isinstance(d.get("llama_q4_k_m"), dict):
         t, f16, q4 = d["transformers"], d["llama_f16"], d["llama_q4_k_m"]
-        rows.append(("inference (student, 3 prompts × 64 tokens)",
+        rows.append(("inference (the local SmolLM2-135M student, 3 prompts × 64 tokens)",
                      "tokens/s, time to first token, peak RSS: transformers / llama.cpp f16 / "
                      "llama.cpp q4_k_m",
                      f"{t['tokens_per_s']} / {f16['tokens_per_s']} / {q4['tokens_per_s']} "
@@ -171,7 +172,7 @@ def measured() -> str:
 
 
 def ddp_rehearsal() -> str:
-    """One process against two (bench/results/train_ddp.json), for the README's block."""
+    """One process against two (bench/results/train_ddp.json), for docs/training.md."""
     path = RESULTS / "train_ddp.json"
     if not path.is_file():
         return ("Not measured in a committed file: run `uv run python bench/bench_train_ddp.py` "

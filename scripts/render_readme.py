@@ -1,11 +1,13 @@
-"""Render the README's generated figure blocks from committed result files.
+"""Render the generated figure blocks of README.md and docs/*.md from committed files.
 
-  uv run python scripts/render_readme.py          # rewrite the blocks in README.md
-  uv run python scripts/render_readme.py --check  # exit 1 if README.md is out of date
+  uv run python scripts/render_readme.py          # rewrite the blocks in every page
+  uv run python scripts/render_readme.py --check  # exit 1 if a page is out of date
 
-A block is the text between `<!-- figures:NAME -->` and `<!-- /figures:NAME -->`; its content
-comes only from files committed under bench/results/ (a test checks the README matches), so a
-figure in those blocks is never copied by hand.
+A block is the text between `<!-- figures:NAME -->` and `<!-- /figures:NAME -->`; PAGES says
+which page holds which block. Its content comes only from committed files (bench/results/,
+metrics/, params.yaml, conf/profile/), and tests/test_readme_figures.py checks every page
+matches, so a figure in those blocks is never copied by hand. A page holding a block that
+PAGES does not give it is an error too.
 """
 
 from __future__ import annotations
@@ -150,8 +152,8 @@ def local_eval() -> str:
         f"{baseline['perplexity']:.1f} | " + " | ".join("–" for _ in names) + " |",
         "", _binary_note(ref["always_distorted"]), "",
         "Speed is not a result, so `metrics/eval.json` holds none: a run writes its seconds per "
-        "example to `timings/evaluate.json` (git-ignored); committed inference speeds are under "
-        "Measured figures (`bench/results/infer.json`)."])
+        "example to `timings/evaluate.json` (git-ignored); committed inference speeds are in "
+        "[the measured figures](figures.md) (`bench/results/infer.json`)."])
 
 
 def _binary_note(always: dict) -> str:
@@ -206,6 +208,12 @@ def assessor() -> str:
     return block()
 
 
+def serve() -> str:
+    from render_assessor import serve as block
+
+    return block()
+
+
 def modelfile_crisis() -> str:
     """How often the exported student follows the Modelfile's crisis instruction."""
     path = ROOT / "bench/results/modelfile_crisis.json"
@@ -243,7 +251,8 @@ def losses() -> str:
         f"Losses (`metrics/train.json`; {m['base_model']}, {m['examples']['train']} training "
         f"examples, {m['epochs']:g} epochs, {m['backend']} on {m['device']}) beside the paper's "
         "(its text, line 132; its tokens are not stated). The local profile is a machinery check "
-        "on a 135M model and 18 examples, so only the method is comparable, not the values:", "",
+        f"on a 135M model and {m['examples']['train']} examples, so only the method is "
+        "comparable, not the values:", "",
         "| run | train loss (before → after) | test loss (before → after) |", "|---|---|---|",
         *rows,
         f"| the paper (Llama-3-8B, 621 examples, 5 epochs) | {p['initial_train']} → "
@@ -274,24 +283,118 @@ def teacher_audit() -> str:
     return block()
 
 
-BLOCKS: dict[str, Callable[[], str]] = {"crisis-screen": crisis_screen,
-                                        "crisis-startup": crisis_startup,
-                                        "assessor": assessor,
-                                        "modelfile-crisis": modelfile_crisis,
-                                        "measured": measured, "losses": losses,
-                                        "local-eval": local_eval, "paper-cost": paper_cost,
-                                        "paper-rehearsal": paper_rehearsal,
-                                        "paper-gpu": paper_gpu, "ddp": ddp,
-                                        "teacher-audit": teacher_audit,
-                                        "repro-tolerance": repro_tolerance}
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = (_merge(out[key], value) if isinstance(value, dict)
+                    and isinstance(out.get(key), dict) else value)
+    return out
 
 
-def render(text: str) -> str:
-    for name, make in BLOCKS.items():
+def _profile(name: str) -> dict:
+    """conf/profile/NAME.yaml over the profiles its `defaults` list names, as Hydra composes
+    them (every profile file lists `_self_` last)."""
+    import yaml
+
+    raw = yaml.safe_load((ROOT / f"conf/profile/{name}.yaml").read_text(encoding="utf-8"))
+    merged: dict = {}
+    for parent in raw.pop("defaults", []):
+        if parent != "_self_":
+            merged = _merge(merged, _profile(parent))
+    return _merge(merged, raw)
+
+
+def _teacher(c: dict) -> str:
+    t = c["teacher"]
+    if t["provider"] == "file":
+        return f"`file`: pairs imported from `{t['file']['path']}`"
+    if t["provider"].startswith("anthropic"):
+        caching = "prompt caching" if t["prompt_caching"] else "no prompt caching"
+        return (f"`{t['provider']}`: {t['model']}, thinking {t['thinking']}, {caching}, "
+                f"{c['assessments']['few_shot']} few-shot examples")
+    return f"`{t['provider']}`: {t['model']}"
+
+
+def _student(c: dict) -> str:
+    b, tr = c["base_model"], c["train"]
+    name = b["name"] if b["source"] == "hub" else (
+        f"{Path(b['gguf_file']).name.split('.Q')[0]} (the GGUF in `{b['name']}`)")
+    bits = "4-bit" if tr["load_in_4bit"] else "full precision"
+    targets = "/".join(m.removesuffix("_proj") for m in tr["lora"]["target_modules"])
+    return (f"{name}, {bits}; LoRA r={tr['lora']['r']} α={tr['lora']['alpha']} on {targets}; "
+            f"backend {tr['backend']}")
+
+
+def _training(c: dict) -> str:
+    tr = c["train"]
+    checkpointing = ", gradient checkpointing" if tr["gradient_checkpointing"] else ""
+    return (f"lr {tr['learning_rate']:g} {tr['lr_scheduler']}, {tr['optim']}, batch "
+            f"{tr['batch_size']} × accumulation {tr['grad_accum']}, {tr['warmup_steps']} "
+            f"warm-up steps, {tr['epochs']} epochs, max length {tr['max_length']}{checkpointing}")
+
+
+def _split(size: float) -> str:
+    return f"{size:.0%}" if size < 1 else f"{size:g}"
+
+
+PROFILE_ROWS: dict[str, Callable[[dict], str]] = {
+    "teacher": _teacher,
+    "seeds / test split": lambda c: f"{c['seeds']['n']} / {_split(c['dataset']['test_size'])}",
+    "events asked for balanced thinking": lambda c: f"{c['events']['balanced_fraction']:.0%}",
+    "training target": lambda c: c["dataset"]["target"],
+    "student": _student,
+    "training": _training,
+}
+
+
+def profiles() -> str:
+    """The profiles side by side, composed from conf/profile/*.yaml."""
+    import yaml
+
+    others = sorted(p.stem for p in (ROOT / "conf/profile").glob("*.yaml") if p.stem != "local")
+    names = ["local", *others]
+    composed = {name: _profile(name) for name in names}
+    committed = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    if composed["local"] != committed:
+        raise SystemExit("conf/profile/local.yaml does not compose to params.yaml: run "
+                         "scripts/compose_params.py")
+    heads = [f"{n} (default)" if n == "local" else n for n in names]
+    return "\n".join([
+        "| | " + " | ".join(heads) + " |", "|---|" + "---|" * len(names),
+        *(f"| {label} | " + " | ".join(row(composed[n]) for n in names) + " |"
+          for label, row in PROFILE_ROWS.items())])
+
+
+# Which page holds which block. Every page is rendered and checked, and a page that holds a
+# block it is not given here is an error (a figure is never typed into a page by hand).
+PAGES: dict[str, dict[str, Callable[[], str]]] = {
+    "README.md": {"profiles": profiles},
+    "docs/paper-profile.md": {"paper-cost": paper_cost, "paper-rehearsal": paper_rehearsal,
+                              "paper-gpu": paper_gpu},
+    "docs/teacher.md": {"teacher-audit": teacher_audit},
+    "docs/training.md": {"losses": losses, "ddp": ddp},
+    "docs/inference.md": {"assessor": assessor, "crisis-screen": crisis_screen,
+                          "crisis-startup": crisis_startup, "modelfile-crisis": modelfile_crisis,
+                          "serve": serve},
+    "docs/evaluation.md": {"local-eval": local_eval},
+    "docs/team-workflow.md": {"repro-tolerance": repro_tolerance},
+    "docs/figures.md": {"measured": measured},
+}
+MARKER = re.compile(r"^<!-- figures:([a-z0-9-]+) -->$", re.M)
+
+
+def render(page: str, text: str) -> str:
+    """`text` with each of `page`'s blocks rendered anew."""
+    blocks = PAGES.get(page, {})
+    stray = sorted(set(MARKER.findall(text)) - set(blocks))
+    if stray:
+        raise SystemExit(f"{page}: block(s) {', '.join(stray)} belong to no page here; see "
+                         "PAGES in scripts/render_readme.py")
+    for name, make in blocks.items():
         pattern = re.compile(rf"(<!-- figures:{name} -->\n)(?:.*?\n)?(<!-- /figures:{name} -->)",
                              re.S)
         if not pattern.search(text):
-            raise SystemExit(f"README.md: no block <!-- figures:{name} -->")
+            raise SystemExit(f"{page}: no block <!-- figures:{name} -->")
         block = make()
         text = pattern.sub(lambda m, b=block: m.group(1) + b + "\n" + m.group(2), text)
     return text
@@ -300,17 +403,22 @@ def render(text: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="exit 1 if README.md is stale")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a page is stale")
     args = parser.parse_args()
-    readme = ROOT / "README.md"
-    current = readme.read_text(encoding="utf-8")
-    rendered = render(current)
-    if args.check:
+    pages = sorted({*PAGES, "README.md",
+                    *(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").glob("*.md"))})
+    stale = []
+    for page in pages:
+        path = ROOT / page
+        current = path.read_text(encoding="utf-8")
+        rendered = render(page, current)
         if rendered != current:
-            print("README.md: figure blocks are stale; run scripts/render_readme.py")
-            return 1
-        return 0
-    readme.write_text(rendered, encoding="utf-8")
+            stale.append(page)
+            if not args.check:
+                path.write_text(rendered, encoding="utf-8")
+    if args.check and stale:
+        print(f"{', '.join(stale)}: figure blocks are stale; run scripts/render_readme.py")
+        return 1
     return 0
 
 

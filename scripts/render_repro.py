@@ -1,4 +1,4 @@
-"""The README's reproducibility-tolerance block, rendered from the committed params.yaml."""
+"""docs/team-workflow.md's reproducibility-tolerance block, rendered from params.yaml."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def repro_tolerance() -> str:
         f"Tolerance: `train.loss_tolerance` in `params.yaml`, {tolerance:g}. `check_repro.py` "
         f"passes the `train` stage when every loss in `metrics/train.json` is within {tolerance:g}"
         " of the committed value (absolute difference); training on another CPU differs in the "
-        "last float digits, far less than that. This README and `reports/eval.md` show "
+        "last float digits, far less than that. These pages and `reports/eval.md` show "
         "losses to at most 3 decimals and perplexity to 1, so a rerun within the tolerance "
         "shows the same figures (a value on a rounding boundary can still move its last digit); "
         "the metrics files keep full precision. Wall times, speeds, memory and load are not "

@@ -1,4 +1,4 @@
-"""The README's teacher-audit block, rendered from bench/results/teacher_audit.json."""
+"""docs/teacher.md's teacher-audit block, rendered from bench/results/teacher_audit.json."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 
   python3 tasks.py repro [dvc repro args]   # run the pipeline on the embedded local profile
   python3 tasks.py test [pytest args]       # lint, then run the whole test suite
+  python3 tasks.py test --quick [args]      # lint, then the tests not marked slow
   python3 tasks.py sync                     # only install (uv into .tools/, project into .venv/)
 
 uv is installed into .tools/ with pip if it is not on PATH; the project's own dependencies come
@@ -10,6 +11,11 @@ from uv.lock. `repro` and `test` install the llama and export extras too, so the
 writes the GGUF files dvc.lock records and the GGUF tests run; `sync` installs without them.
 Everything else a test needs (the S3 server, the teacher's stand-in) is started by the tests
 themselves.
+
+Installs compile bytecode: where PYTHONDONTWRITEBYTECODE is set (as in many containers), every
+process would otherwise compile torch and transformers from source at each start. `test` runs
+pytest on one worker per core (pytest-xdist, whole files per worker) unless the arguments name
+-n or --numprocesses themselves; each worker then keeps torch to one thread.
 """
 
 from __future__ import annotations
@@ -25,8 +31,9 @@ ROOT = Path(__file__).resolve().parent
 TOOLS = ROOT / ".tools"
 # extras per command: the export stage and the GGUF tests need llama-cpp-python, which compiles
 # once (~6 min on 2 cores, then cached by uv; build flags in pyproject.toml's
-# extra-build-variables)
-EXTRAS = {"repro": ("llama", "export"), "test": ("llama", "export"), "sync": ()}
+# extra-build-variables); `serve` (starlette, uvicorn) is for `cbt-infer serve` and its tests
+EXTRAS = {"repro": ("llama", "export", "serve"), "test": ("llama", "export", "serve"),
+          "sync": ()}
 
 
 def uv() -> str:
@@ -49,7 +56,20 @@ def run(*cmd: str) -> None:
 
 
 def sync(*extras: str) -> None:
-    run(uv(), "sync", "--locked", "--all-packages", *(f"--extra={e}" for e in extras))
+    run(uv(), "sync", "--locked", "--all-packages", "--compile-bytecode",
+        *(f"--extra={e}" for e in extras))
+
+
+def pytest_args(rest: list[str]) -> list[str]:
+    """The test command's pytest arguments: --quick deselects the slow tests, and the suite
+    spreads over one worker per core unless the caller chose the workers."""
+    args = [a for a in rest if a != "--quick"]
+    if "--quick" in rest:
+        args = ["-m", "not slow", *args]
+    if not any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args):
+        args = ["-n", str(max(1, min(os.cpu_count() or 1, 4))), "--dist", "loadfile",
+                "--no-loadscope-reorder", *args]
+    return args
 
 
 def main(argv: list[str]) -> None:
@@ -65,7 +85,7 @@ def main(argv: list[str]) -> None:
         run(uv(), "run", "--no-sync", "dvc", "repro", *rest)
     elif command == "test":
         run(uv(), "run", "--no-sync", "ruff", "check", ".")
-        run(uv(), "run", "--no-sync", "pytest", *rest)
+        run(uv(), "run", "--no-sync", "pytest", *pytest_args(rest))
 
 
 if __name__ == "__main__":

@@ -32,12 +32,28 @@ def test_repro_and_test_install_the_llama_extra(command: str,
     tasks.main([command, "--dry"])
     assert calls[0][:4] == ("uv", "sync", "--locked", "--all-packages")
     assert "--extra=llama" in calls[0]
-    then = {"repro": ("uv", "run", "--no-sync", "dvc", "repro", "--dry"),
-            "test": ("uv", "run", "--no-sync", "pytest", "--dry")}[command]
-    assert calls[-1] == then
+    assert "--compile-bytecode" in calls[0]  # torch is not compiled anew by every process
+    if command == "repro":
+        assert calls[-1] == ("uv", "run", "--no-sync", "dvc", "repro", "--dry")
+    else:
+        assert calls[-1][:4] == ("uv", "run", "--no-sync", "pytest")
+        assert calls[-1][-1] == "--dry"
 
 
 def test_sync_alone_installs_without_extras(monkeypatch: pytest.MonkeyPatch) -> None:
     tasks, calls = _tasks(monkeypatch)
     tasks.main(["sync"])
-    assert calls == [("uv", "sync", "--locked", "--all-packages")]  # no extra, no run
+    assert calls == [("uv", "sync", "--locked", "--all-packages", "--compile-bytecode")]
+
+
+def test_the_suite_spreads_over_the_cores_and_quick_leaves_out_the_slow_tests(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    tasks, calls = _tasks(monkeypatch)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    tasks.main(["test"])
+    spread = ("-n", "2", "--dist", "loadfile", "--no-loadscope-reorder")
+    assert calls[-1][4:] == spread
+    tasks.main(["test", "--quick", "-x"])
+    assert calls[-1][4:] == (*spread, "-m", "not slow", "-x")
+    tasks.main(["test", "-n", "0", "tests/test_tasks.py"])  # the caller's choice of workers
+    assert calls[-1][4:] == ("-n", "0", "tests/test_tasks.py")

@@ -4,6 +4,7 @@ adds alarms the keywords miss (with the real base model, on phrasings in no list
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -129,7 +130,8 @@ def test_probe_with_another_encoder_is_refused(trained: dict[str, Path],
     alone.write_text(json.dumps(data))
     with pytest.raises(UserError, match="the crisis probe's encoder is missing"):
         CrisisProbe.load(alone)
-    other = trained["probe"].with_name("other.json")  # beside the encoder
+    shutil.copy(trained["encoder"], tmp_path / trained["encoder"].name)
+    other = tmp_path / "other.json"  # beside a copy of the encoder (the fixture is shared)
     other.write_text(json.dumps({**data, "encoder": {**data["encoder"], "bytes": 1}}))
     with pytest.raises(UserError, match="fitted with another encoder"):
         CrisisProbe.load(other)

@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING
 
 import yaml
 from compose_params import compose  # beside this script (sys.path[0])
+from dvc_stages import downstream, load_stages, reads_param
 
 from cbt_schema.errors import UserError, run_cli
-from cbt_testing.dvc_stages import downstream, load_stages, reads_param
 
 if TYPE_CHECKING:
     from cbt_datagen.prompts import Prompt
@@ -75,14 +75,15 @@ def teacher_plan(params: PipelineParams, root: Path) -> dict:
     paying: plain, with prompt caching, through Message Batches, and both."""
     from cbt_datagen.model_table import lookup, price_for, table_checked
     from cbt_datagen.prompts import examples_path, load_examples, load_prompt, schema_for
+    from cbt_datagen.sources import imports
     from cbt_schema import Assessment, EventDraft
     from cbt_seeds.sampling import sample_seeds
 
     os.chdir(root)  # prompt paths in params are relative to the repo
     teacher = params.teacher
-    if teacher.provider == "file":
+    if imports(teacher):  # no teacher: pairs from an existing dataset
         assert teacher.file is not None
-        return {"provider": "file", "model": teacher.model, "source": teacher.file.path}
+        return {"provider": teacher.provider, "model": teacher.model, "source": teacher.file.path}
     info = lookup(teacher.model)
     per = info.chars_per_token if info else CHARS_PER_TOKEN
     seeds = sample_seeds(params.seeds, params.base.seed)
@@ -134,7 +135,7 @@ def teacher_plan(params: PipelineParams, root: Path) -> dict:
                                      for k, (c, b) in ways.items()},
                 "cost_usd_upper_bound": round(dollars(out_max, False, False), 4)}
 
-    from cbt_datagen.costs import cost_usd
+    from cbt_datagen.money import cost_usd
 
     event_prompt = load_prompt(params.events.prompt)
     assess_prompt = load_prompt(params.assessments.prompt, params.assessments.few_shot)
@@ -242,7 +243,7 @@ def show(p: dict) -> None:
     print(f"  run it with: {p['command']}")
     print(f"  stages that would rerun: {', '.join(p['stages_rerun']) or 'none'} "
           f"({len(p['changed_params'])} params differ from params.yaml)")
-    if p["teacher"]["provider"] == "file":
+    if "source" in p["teacher"]:  # imported: teacher_plan names the file, not a model
         print(f"teacher: none; pairs imported from {p['teacher']['source']} (no requests, $0)")
     else:
         show_teacher(p)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cbt_schema import paths
 from cbt_schema.errors import UserError
 
 if TYPE_CHECKING:
@@ -65,8 +66,8 @@ def teacher_model(params: PipelineParams) -> Check:
 
 def import_source(params: PipelineParams) -> Check:
     """teacher.provider file: the file is there, in its format, with the mapped columns."""
+    from cbt_datagen.importing.formats import iter_rows
     from cbt_datagen.importing.rows import check_columns, open_import
-    from cbt_datagen.importing.source import iter_rows
 
     spec = params.teacher.file
     assert spec is not None
@@ -108,7 +109,7 @@ def _hub_config(name: str, base_dir: Path) -> dict | None:
 
 def base_model(section: str, spec: BaseModelParams, root: Path) -> Check:
     if spec.source == "hub":
-        if _hub_config(spec.name, root / "models/base") is not None:
+        if _hub_config(spec.name, root / paths.BASE_MODEL) is not None:
             return Check(True, section, f"{spec.name}: config and tokenizer cached")
         why = _reachable(f"https://huggingface.co/api/models/{spec.name}")
         return Check(why is None, section, f"{spec.name}: " + (
@@ -131,7 +132,7 @@ def gpu(params: PipelineParams, root: Path) -> Check | None:
     train = params.train
     if train.backend != "unsloth" and not train.load_in_4bit:
         return None
-    config = (_hub_config(params.base_model.name, root / "models/base")
+    config = (_hub_config(params.base_model.name, root / paths.BASE_MODEL)
               if params.base_model.source == "hub" else None)
     from cbt_infer.device import GiB, estimate_gib, free_memory
 
@@ -149,7 +150,7 @@ def gpu(params: PipelineParams, root: Path) -> Check | None:
 
 
 def stage_inputs(root: Path) -> Check:
-    from cbt_testing.dvc_stages import load_stages
+    from dvc_stages import load_stages  # beside this script (sys.path[0])
 
     stages = load_stages(root)
     made = {out for s in stages.values() for out in (*s.outs, *s.uncached)}
@@ -160,7 +161,9 @@ def stage_inputs(root: Path) -> Check:
 
 
 def run_checks(params: PipelineParams, root: Path) -> list[Check]:
-    checks = [*credentials(params), import_source(params) if params.teacher.provider == "file"
+    from cbt_datagen.sources import imports
+
+    checks = [*credentials(params), import_source(params) if imports(params.teacher)
               else teacher_model(params),
               base_model("local_model", params.local_model, root),
               base_model("base_model", params.base_model, root)]

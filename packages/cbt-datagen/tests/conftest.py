@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from cbt_datagen.testing.anthropic_server import AnthropicServer
-from cbt_datagen.testing.helpers import make_seeds, servers
-from cbt_datagen.testing.openai_server import OpenAIServer
 from cbt_schema.jsonl import write_jsonl
+from cbt_testing.teacher_servers.anthropic_server import AnthropicServer
+from cbt_testing.teacher_servers.helpers import make_seeds, servers
+from cbt_testing.teacher_servers.openai_server import OpenAIServer
 
 ROOT = Path(__file__).resolve().parents[3]
 KEY = "test-key-not-a-secret-0123456789"

@@ -9,12 +9,18 @@ from cbt_datagen.engine import StageResult, run_stage
 from cbt_datagen.model_table import price_for
 from cbt_datagen.prompts import load_prompt
 from cbt_datagen.providers.anthropic import AnthropicProvider
-from cbt_datagen.specs import event_spec
-from cbt_datagen.testing.helpers import HAIKU, cli, make_seeds, write_params
-from cbt_datagen.testing.replies import CONTENT_FAULTS, HTTP_FAULTS, Fault, always, rate_faults
+from cbt_datagen.tasks import events
 from cbt_schema import Event, EventDraft, QuarantinedReply
 from cbt_schema.jsonl import read_jsonl
 from cbt_schema.params import TeacherParams
+from cbt_testing.teacher_servers.helpers import HAIKU, cli, make_seeds, write_params
+from cbt_testing.teacher_servers.replies import (
+    CONTENT_FAULTS,
+    HTTP_FAULTS,
+    Fault,
+    always,
+    rate_faults,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 KEY = "test-key-not-a-secret-0123456789"
@@ -25,7 +31,7 @@ def _run(server, tmp_path: Path, n: int = N, **teacher) -> StageResult:
     params = {"provider": "anthropic", "model": HAIKU, "base_url": server.url,
               "max_concurrency": 8, "timeout_s": 5, **teacher}
     provider = AnthropicProvider(TeacherParams(**params))
-    spec = event_spec(load_prompt(ROOT / "prompts/event.j2"), 400)
+    spec = events.task(load_prompt(ROOT / "prompts/event.j2"), 400)
     prompt = spec.prompt
     items = [(s.id, prompt.user(s)) for s in make_seeds(n)]
     return run_stage(provider, spec, items, work_path=tmp_path / "work.jsonl", max_attempts=3,

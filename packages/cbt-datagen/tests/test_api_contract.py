@@ -24,12 +24,12 @@ from cbt_datagen.providers import anthropic_batch
 from cbt_datagen.providers.anthropic import AnthropicProvider, message_params
 from cbt_datagen.providers.anthropic_batch import AnthropicBatchProvider
 from cbt_datagen.providers.base import GenRequest
-from cbt_datagen.specs import event_spec
-from cbt_datagen.testing.contract import check, request_errors
-from cbt_datagen.testing.helpers import HAIKU, make_seeds
-from cbt_datagen.testing.replies import Fault, always
+from cbt_datagen.tasks import events
 from cbt_schema import Assessment, EventDraft, UserError
 from cbt_schema.params import TeacherParams
+from cbt_testing.teacher_servers.contract import check, request_errors
+from cbt_testing.teacher_servers.helpers import HAIKU, make_seeds
+from cbt_testing.teacher_servers.replies import Fault, always
 
 ROOT = Path(__file__).resolve().parents[3]
 KEY = "test-key-not-a-secret-0123456789"
@@ -137,7 +137,7 @@ def test_the_stand_in_answers_what_the_api_accepts(anthropic_server) -> None:
 def _stage_run(server, tmp_path: Path, n: int, **teacher):
     params = {"provider": "anthropic", "model": HAIKU, "base_url": server.url,
               "max_concurrency": 8, "timeout_s": 5, **teacher}
-    spec = event_spec(load_prompt(ROOT / "prompts/event.j2"), 400)
+    spec = events.task(load_prompt(ROOT / "prompts/event.j2"), 400)
     items = [(s.id, spec.prompt.user(s)) for s in make_seeds(n)]
     return run_stage(AnthropicProvider(TeacherParams(**params)), spec, items,
                      work_path=tmp_path / "work.jsonl", max_attempts=3, price=price_for(HAIKU),
@@ -175,11 +175,11 @@ def test_adaptive_thinking_counts_thinking_tokens_in_the_cost(anthropic_server, 
 
 def test_a_400_stops_the_stage_with_the_apis_message(anthropic_server, api_key, tmp_path,
                                                      monkeypatch) -> None:
-    """Old code that still sends temperature: the first reply ends the run, nothing retried,
+    """A provider that sends temperature: the first reply ends the run, nothing retried,
     nothing quarantined as bad content."""
     original = message_params
 
-    def old(req, teacher, model):  # as the provider sent it before: through extra_body
+    def old(req, teacher, model):  # temperature through extra_body, which the API refuses
         return {**original(req, teacher, model), "extra_body": {"temperature": 1.0}}
 
     monkeypatch.setattr(anthropic_provider, "message_params", old)
@@ -248,9 +248,9 @@ def test_errored_results_keep_their_type_and_message(anthropic_server, api_key,
 
 def test_quarantine_holds_the_batch_error(anthropic_server, api_key, project, prompts,
                                           monkeypatch, capsys) -> None:
-    from cbt_datagen.testing.helpers import cli, write_params
     from cbt_schema import QuarantinedReply
     from cbt_schema.jsonl import read_jsonl
+    from cbt_testing.teacher_servers.helpers import cli, write_params
 
     monkeypatch.setenv("CBT_BATCH_POLL_S", "0.02")
     server = anthropic_server(faults=always(Fault.SERVER_ERROR))
@@ -266,10 +266,10 @@ def test_quarantine_holds_the_batch_error(anthropic_server, api_key, project, pr
 def test_the_stand_in_writes_events_that_survive_deduplication() -> None:
     """A full-size run (the paper's 621 seeds) keeps every event: no exact or near duplicate
     (Jaccard >= 0.8 of 3-word shingles), as a real teacher's varied replies would."""
-    from cbt_datagen.testing.replies import event_reply
     from cbt_dataset.dedup import find_duplicates
     from cbt_schema.params import SeedsParams
     from cbt_seeds.sampling import sample_seeds
+    from cbt_testing.teacher_servers.replies import event_reply
 
     prompt = load_prompt(ROOT / "prompts/event.j2")
     texts = [" ".join(event_reply(prompt.user(s)).values())

@@ -3,16 +3,17 @@
 import asyncio
 from pathlib import Path
 
-from cbt_datagen.engine import StageSpec, run_stage
+from cbt_datagen.engine import run_stage
 from cbt_datagen.model_table import price_for
 from cbt_datagen.prompts import load_prompt, schema_for
 from cbt_datagen.providers.anthropic_batch import AnthropicBatchProvider
 from cbt_datagen.providers.base import GenReply, GenRequest
-from cbt_datagen.specs import event_spec
-from cbt_datagen.testing.helpers import HAIKU, make_seeds
-from cbt_datagen.testing.replies import Fault, rate_faults
+from cbt_datagen.tasks import events
+from cbt_datagen.tasks.base import Task
 from cbt_schema import EventDraft
 from cbt_schema.params import TeacherParams
+from cbt_testing.teacher_servers.helpers import HAIKU, make_seeds
+from cbt_testing.teacher_servers.replies import Fault, rate_faults
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -22,8 +23,8 @@ def _teacher(url: str) -> TeacherParams:
                          timeout_s=5)
 
 
-def _spec() -> StageSpec:
-    return event_spec(load_prompt(ROOT / "prompts/event.j2"), 400)
+def _spec() -> Task:
+    return events.task(load_prompt(ROOT / "prompts/event.j2"), 400)
 
 
 def test_batch_resubmits_only_failed_and_halves_the_cost(anthropic_server, api_key,
@@ -42,7 +43,7 @@ def test_batch_resubmits_only_failed_and_halves_the_cost(anthropic_server, api_k
     # a resubmitted batch holds only requests whose result errored/expired, or repair attempts
     assert all(len(batch) < 30 for batch in rest)
     full = price_for(HAIKU).model_copy(update={"batch_discount": 0.0})
-    from cbt_datagen.costs import cost_usd
+    from cbt_datagen.money import cost_usd
 
     for record in result.records:
         assert record.provenance.cost_usd == round(

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from cbt_datagen.consensus import (
-    agreement,
-    choose_targets,
-    closest,
-    fleiss_kappa,
-    merge_labels,
-    sample_item_id,
-    split_item_id,
-)
-from cbt_datagen.testing.replies import LabelOracle
+from cbt_datagen.consensus import agreement, closest, fleiss_kappa, merge_labels
+from cbt_datagen.tasks.assessments import choose_targets, sample_item_id, split_item_id
 from cbt_schema import Assessment, AssessmentRecord, Distortion
+from cbt_testing.teacher_servers.replies import LabelOracle
 
 A, B, C = "all_or_nothing", "labeling", "magnification"
 

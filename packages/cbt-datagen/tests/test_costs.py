@@ -1,6 +1,7 @@
 import pytest
 
-from cbt_datagen.costs import add_usage, cost_usd, price_for
+from cbt_datagen.model_table import price_for
+from cbt_datagen.money import add_usage, cost_usd
 from cbt_schema import Usage, UserError
 from cbt_schema.params import Price
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cbt_datagen.commands.fetch_release import RELEASE
-from cbt_datagen.testing.import_files import pair_rows, write_pairs
+from cbt_testing.import_files import pair_rows, write_pairs
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 

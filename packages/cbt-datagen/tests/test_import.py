@@ -1,5 +1,5 @@
 """teacher.provider: file: existing pairs in four layouts through events, assessments and
-dataset, verbatim and rendered targets, and every kind of bad input the issue names."""
+dataset, verbatim and rendered targets, and every kind of bad input the import rejects."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from cbt_datagen.cli import _main
-from cbt_datagen.testing.import_files import pair_rows, write_pairs
 from cbt_schema import AssessmentRecord, ChatExample, Event, QuarantinedReply
 from cbt_schema.errors import run_cli
 from cbt_schema.jsonl import read_jsonl
+from cbt_testing.import_files import pair_rows, write_pairs
 
 COLUMNS = {"situation": "situation", "assessment": "analysis", "id": "id",
            "emotion": "emotion", "age": "age"}
@@ -232,3 +232,27 @@ def test_a_json_array_file_reads_like_jsonl(tmp_path: Path, capsys) -> None:
     (tmp_path / "p.json").write_text('[{"situation": "cut short"')
     assert _run(tmp_path, "events") == 2
     assert "p.json: not valid JSON" in _error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_quiet_keeps_the_warning_and_drops_the_info_line(tmp_path: Path, capsys,
+                                                         where: str) -> None:
+    """-q before or after the subcommand's name: warnings stay on stderr, info lines go."""
+    rows = pair_rows(6, seed=2)
+    rows[5]["situation"] = rows[4]["situation"]
+    _params(tmp_path, write_pairs(tmp_path / "p.csv", rows, "csv"))  # outside data/import
+    outside = (f"cbt-datagen import: {tmp_path / 'p.csv'} is outside data/import/, so `dvc "
+               "repro` will not notice when it changes; put it (or a `dvc add`-ed copy) under "
+               "data/import/\n")
+    repeats = ("cbt-datagen import: 1 row repeats an earlier row's situation (row 6 = row 5); "
+               "the dataset stage drops them\n")
+    assert _run(tmp_path, "events") == 0
+    said = capsys.readouterr()
+    assert said.err == outside + repeats and said.out.startswith("import: 6 of 6 rows")
+    argv = ["events", "--seeds", str(tmp_path / "seeds.jsonl"),
+            "--params", str(tmp_path / "params.yaml"), "--no-progress",
+            "--out", str(tmp_path / "e.jsonl"), "--quarantine", str(tmp_path / "q.jsonl"),
+            "--metrics", str(tmp_path / "m.json")]
+    argv = ["-q", *argv] if where == "before" else [*argv, "-q"]
+    assert run_cli("cbt-datagen", _main, argv) == 0
+    assert capsys.readouterr().err == outside

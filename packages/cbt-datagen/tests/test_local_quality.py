@@ -103,7 +103,7 @@ def test_an_explicit_min_items_zero_lets_the_local_teacher_find_nothing() -> Non
 
 
 def test_one_loop_definition_counts_length_caps() -> None:
-    from cbt_datagen.quality import event_quality
+    from cbt_datagen.tasks.events import quality as event_quality
     from cbt_schema import Event
 
     capped = Event(id="e", seed_id="s", situation="x" * 30 + " words here", reaction="fine " * 5)

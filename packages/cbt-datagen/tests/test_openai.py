@@ -8,13 +8,13 @@ import pytest
 from cbt_datagen.engine import run_stage
 from cbt_datagen.prompts import load_prompt
 from cbt_datagen.providers.openai_compat import OpenAICompatibleProvider, parse_completion
-from cbt_datagen.specs import assessment_spec
-from cbt_datagen.testing.helpers import PRICES, cli, write_params
-from cbt_datagen.testing.replies import Fault, always, rate_faults
+from cbt_datagen.tasks import assessments
 from cbt_schema import AssessmentRecord, QuarantinedReply, UserError
 from cbt_schema.jsonl import read_jsonl
 from cbt_schema.params import Price, TeacherParams
 from cbt_schema.timings import read_timings
+from cbt_testing.teacher_servers.helpers import PRICES, cli, write_params
+from cbt_testing.teacher_servers.replies import Fault, always, rate_faults
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -68,7 +68,7 @@ def test_events_and_assessments_through_the_cli(openai_server, project, prompts,
 
 
 def test_unreadable_earlier_metrics_is_one_clear_error(tmp_path) -> None:
-    from cbt_datagen.commands._teacher import with_earlier_stages
+    from cbt_datagen.outputs import with_earlier_stages
 
     bad = tmp_path / "datagen_events.json"
     bad.write_text("{not json")
@@ -80,7 +80,7 @@ def test_garbage_is_quarantined(openai_server, tmp_path) -> None:
     server = openai_server(faults=always(Fault.INVALID_JSON))
     teacher = TeacherParams(provider="openai-compatible", model="local-model",
                             base_url=server.url + "/v1")
-    spec = assessment_spec(load_prompt(ROOT / "prompts/assessment.j2"), 600)
+    spec = assessments.task(load_prompt(ROOT / "prompts/assessment.j2"), 600)
     result = run_stage(OpenAICompatibleProvider(teacher), spec, [("e1", "x"), ("e2", "y")],
                        work_path=tmp_path / "w.jsonl", max_attempts=2,
                        price=Price(**PRICES["local-model"]), progress=False)

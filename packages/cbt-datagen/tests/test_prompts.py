@@ -73,8 +73,8 @@ def test_missing_template_and_examples_are_user_errors(tmp_path: Path) -> None:
 
 
 def test_a_stable_share_of_seeds_is_asked_for_balanced_thinking() -> None:
-    from cbt_datagen.commands.events import is_balanced
-    from cbt_datagen.testing.helpers import make_seeds
+    from cbt_datagen.tasks.events import is_balanced
+    from cbt_testing.teacher_servers.helpers import make_seeds
 
     seeds = make_seeds(400)
     chosen = [s for s in seeds if is_balanced(s.id, 0.25)]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from cbt_datagen.testing.helpers import cli, make_seeds, write_params
 from cbt_schema.jsonl import write_jsonl
 from cbt_schema.timings import read_timings
+from cbt_testing.teacher_servers.helpers import cli, make_seeds, write_params
 
 N = 40
 

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import yaml
 
-from cbt_datagen.consensus import agreement, split_item_id
-from cbt_datagen.testing.helpers import cli, write_params
-from cbt_datagen.testing.replies import LabelOracle
+from cbt_datagen.consensus import agreement
+from cbt_datagen.tasks.assessments import split_item_id
 from cbt_datagen.validate import extract_json
 from cbt_datagen.worklog import LoggedReply
 from cbt_schema import AssessmentRecord, Distortion
 from cbt_schema.jsonl import read_jsonl
+from cbt_testing.teacher_servers.helpers import cli, write_params
+from cbt_testing.teacher_servers.replies import LabelOracle
 
 K = 3
 

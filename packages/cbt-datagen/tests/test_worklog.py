@@ -2,7 +2,9 @@ import asyncio
 import json
 from pathlib import Path
 
-from cbt_datagen.quality import assessment_quality, event_quality, repeated_ngram_share
+from cbt_datagen.quality import repeated_ngram_share
+from cbt_datagen.tasks.assessments import quality as assessment_quality
+from cbt_datagen.tasks.events import quality as event_quality
 from cbt_datagen.worklog import LoggedReply, WorkLog, attempt_id, load_log, request_key
 from cbt_schema import Assessment, AssessmentRecord, Event, Finding
 

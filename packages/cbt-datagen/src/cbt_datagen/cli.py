@@ -7,6 +7,7 @@
   cbt-datagen fetch-release --revision REV           # the paper's released data, pinned
 
 With teacher.provider: file, `events` and `assessments` import an existing dataset instead.
+Every command takes -v/--verbose and -q/--quiet, before or after its name.
 
 Each subcommand lives in its own module under cbt_datagen.commands and is imported only when
 it runs, so `--help` is instant.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
+from cbt_schema import logs
 from cbt_schema.errors import run_cli
 
 # subcommand -> (module under cbt_datagen.commands, one-line help)
@@ -35,9 +37,12 @@ def _main(argv: list[str]) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (_, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text, add_help=False)
+    logs.add_verbosity(parser)
     args, rest = parser.parse_known_args(argv)
     module = importlib.import_module(f"cbt_datagen.commands.{COMMANDS[args.command][0]}")
-    return int(module.main(rest) or 0)
+    # the command parses the rest, starting from -v/-q given before its name
+    given = argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "command"})
+    return int(module.main(rest, given) or 0)
 
 
 def main() -> None:

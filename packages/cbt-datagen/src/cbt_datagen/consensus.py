@@ -1,37 +1,22 @@
-"""Self-consistency: k independent assessments of one event, merged by majority.
+"""Self-consistency: k independent label sets of one item, merged by majority, with agreement.
 
 Sharma, Agarwal and Sirts (2025) merge several LLM runs by majority and measure agreement with
 Fleiss' kappa. Here:
-- a distortion is in the merged labels when MORE than `majority` of the event's valid samples
-  name it (0.5: a strict majority; 2 of 3, 3 of 5);
-- the training target is the sample whose labels are closest to the merged ones (fewest
-  labels added or missing; the earliest sample on a tie), so the student learns a real,
-  coherent answer rather than a stitched one;
-- agreement is Fleiss' kappa over the events whose k samples all validated, per distortion
-  (subjects: events, categories: named / not named) and overall (subjects: every
-  (event, distortion) pair).
+- a label is in the merged set when MORE than `majority` of the item's valid samples name it
+  (0.5: a strict majority; 2 of 3, 3 of 5);
+- the target is the sample whose labels are closest to the merged ones (fewest labels added or
+  missing; the earliest sample on a tie), so the student learns a real, coherent answer rather
+  than a stitched one;
+- agreement is Fleiss' kappa over the items whose k samples all validated, per label
+  (subjects: items, categories: named / not named) and overall (subjects: every
+  (item, label) pair).
+
+The assessments task applies it to its records (cbt_datagen.tasks.assessments.choose_targets).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from cbt_schema import AssessmentRecord
-
-SAMPLE_MARK = "~s"  # item id of sample j > 1: "<event id>~s<j>"; sample 1 keeps the event id
-
-
-def sample_item_id(event_id: str, sample: int) -> str:
-    """Sample 1 is the event id itself, so k = 1 asks exactly what it always asked."""
-    return event_id if sample == 1 else f"{event_id}{SAMPLE_MARK}{sample}"
-
-
-def split_item_id(item_id: str) -> tuple[str, int]:
-    """(event id, sample number) of an item id made by sample_item_id."""
-    head, mark, tail = item_id.rpartition(SAMPLE_MARK)
-    return (head, int(tail)) if mark and tail.isdigit() else (item_id, 1)
 
 
 def merge_labels(samples: Sequence[frozenset[str]], majority: float) -> frozenset[str]:
@@ -105,38 +90,3 @@ def consensus_report(groups: Sequence[Sequence[frozenset[str]]], chosen: Sequenc
         "merged_differs_from_first": round(
             sum(g[0] != m for g, m in zip(groups, merged, strict=True)) / n, 4) if n else 0.0,
     }
-
-
-def choose_targets(samples: Sequence[tuple[int, AssessmentRecord]], k: int, majority: float
-                   ) -> tuple[list[AssessmentRecord], dict[str, object]]:
-    """One record per event from its valid (sample number, record) pairs: the one closest to
-    the merged labels, carrying its Consensus; and the agreement report."""
-    from cbt_schema import Consensus, Distortion
-
-    by_event: dict[str, list[tuple[int, AssessmentRecord]]] = {}
-    for number, record in sorted(samples, key=lambda pair: pair[0]):
-        by_event.setdefault(record.event_id, []).append((number, record))
-    order = {r.event_id: i for i, (_, r) in enumerate(samples)}  # first appearance
-    chosen_records, groups, chosen, merged_sets = [], [], [], []
-    for event_id in sorted(by_event, key=order.__getitem__):
-        numbered = by_event[event_id]
-        labels = [labels_of(r) for _, r in numbered]
-        merged = merge_labels(labels, majority)
-        pick = closest(labels, merged)
-        votes = {d: sum(d.value in s for s in labels) for d in Distortion}
-        number, record = numbered[pick]
-        consensus = Consensus(asked=k, valid=len(numbered),
-                              votes={d: n for d, n in votes.items() if n},
-                              merged=[d for d in Distortion if d.value in merged], chosen=number)
-        chosen_records.append(record.model_copy(update={"consensus": consensus}))
-        groups.append(labels)
-        chosen.append(pick)
-        merged_sets.append(merged)
-    report = consensus_report(groups, chosen, merged_sets, [d.value for d in Distortion], k,
-                              majority)
-    return chosen_records, report
-
-
-def labels_of(record: AssessmentRecord) -> frozenset[str]:
-    assert record.assessment is not None  # a teacher's record is always parsed
-    return frozenset(d.value for d in record.assessment.distortions)

@@ -1,15 +1,15 @@
-"""The generation engine: requests in, validated records out, resumable and costed.
+"""The generation engine: any teacher task through any provider, resumable and costed.
 
-    spec = StageSpec(stage="events", reply_model=EventDraft, prompt=prompt, max_tokens=200,
-                     build=make_event, key_params={...})
-    result = run_stage(provider, spec, items, work_path=..., max_attempts=3, price=price)
+    task, items = events.make(params, seeds)          # a task of cbt_datagen.tasks
+    result = run_stage(provider, task, items, work_path=..., max_attempts=3, price=price)
 
 Items are (item_id, user message) pairs in the order the output must have. Each gets a stable
-key (provider, model, prompt sha256, item id, user message hash, key_params). Replies are
-validated against spec.reply_model; an invalid one is asked again with the errors fed back,
-up to max_attempts, and then quarantined. Every paid reply is logged first (see worklog), so a
-rerun, a crash or a larger N never pays for the same reply twice. Providers deliver replies in
-any order; the output follows the order of `items`.
+key (provider, model, prompt sha256, item id, user message hash, task.key_params). Each reply
+is validated once, against task.reply_model, as it arrives (a reply resumed from the log, when
+the record is built); an invalid one is asked again with the errors fed back, up to
+max_attempts, and then quarantined. Every paid reply is logged first (see worklog), so a rerun,
+a crash or a larger N never pays for the same reply twice. Providers deliver replies in any
+order; the output follows the order of `items`.
 """
 
 from __future__ import annotations
@@ -18,35 +18,21 @@ import asyncio
 import hashlib
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from cbt_datagen.budget import Budget, prompt_tokens
-from cbt_datagen.costs import add_usage, cost_usd
-from cbt_datagen.prompts import Prompt, schema_for
+from cbt_datagen.money import Budget, add_usage, cost_usd, prompt_tokens
+from cbt_datagen.prompts import schema_for
 from cbt_datagen.providers.base import GenReply, GenRequest, Provider
-from cbt_datagen.validate import check_reply, repair_message
+from cbt_datagen.tasks.base import Task
+from cbt_datagen.validate import check_reply, extract_json, repair_message
 from cbt_datagen.worklog import LoggedReply, WorkLog, attempt_id, load_log, request_key
 from cbt_schema import Provenance, QuarantinedReply, Usage
 from cbt_schema.params import Price
-
-# (key, item_id, validated reply, provenance) -> the output record (Event, AssessmentRecord)
-BuildRecord = Callable[[str, str, Any, Provenance], BaseModel]
-
-
-@dataclass(frozen=True)
-class StageSpec:
-    stage: str
-    reply_model: type[BaseModel]
-    prompt: Prompt
-    max_tokens: int
-    build: BuildRecord
-    key_params: dict[str, Any] = field(default_factory=dict)
-    schema_of: Callable[[str], dict[str, Any] | None] | None = None  # item id -> its schema
 
 
 @dataclass
@@ -70,6 +56,7 @@ class _State:
     replies: list[LoggedReply] = field(default_factory=list)
     transport_failures: int = 0
     last_error: str = ""
+    parsed: BaseModel | None = None  # the valid reply of this run, validated as it arrived
 
     def valid(self) -> LoggedReply | None:
         return next((r for r in self.replies if r.valid), None)
@@ -86,18 +73,18 @@ def _sha(text: str) -> str:
 
 
 class _Run:
-    def __init__(self, provider: Provider, spec: StageSpec, items: Sequence[tuple[str, str]],
+    def __init__(self, provider: Provider, task: Task, items: Sequence[tuple[str, str]],
                  work_path: Path, max_attempts: int, price: Price, batch: bool,
                  progress: bool, budget: Budget | None = None) -> None:
-        self.provider, self.spec, self.max_attempts = provider, spec, max_attempts
+        self.provider, self.task, self.max_attempts = provider, task, max_attempts
         self.price, self.batch, self.budget = price, batch, budget
-        self.schema = schema_for(spec.reply_model)
+        self.schema = schema_for(task.reply_model)
         self.order: list[str] = []
         self.states: dict[str, _State] = {}
         for item_id, user in items:
             key = request_key(provider=provider.name, model=provider.model,
-                              prompt_sha256=spec.prompt.sha256, item_id=item_id,
-                              user_sha256=_sha(user), params=spec.key_params)
+                              prompt_sha256=task.prompt.sha256, item_id=item_id,
+                              user_sha256=_sha(user), params=task.key_params)
             if key not in self.states:
                 self.order.append(key)
                 self.states[key] = _State(item_id, user)
@@ -110,7 +97,7 @@ class _Run:
         self.by_request: dict[str, str] = {}
         self.new_replies = 0
         self.spent = 0.0
-        self.bar = _bar(spec.stage, len(self.order), self.resumed, progress)
+        self.bar = _bar(task.name, len(self.order), self.resumed, progress)
 
     def request(self, key: str) -> GenRequest:
         state = self.states[key]
@@ -121,11 +108,11 @@ class _Run:
                          {"role": "user", "content": repair_message(last.errors)}]
         rid = attempt_id(key, len(state.replies) + 1)
         self.by_request[rid] = key
-        schema = (self.spec.schema_of and self.spec.schema_of(state.item_id)) or self.schema
-        return GenRequest(id=rid, item_id=state.item_id, system=self.spec.prompt.system,
+        schema = (self.task.schema_of and self.task.schema_of(state.item_id)) or self.schema
+        return GenRequest(id=rid, item_id=state.item_id, system=self.task.prompt.system,
                           messages=tuple(messages), schema=schema,
-                          schema_name=self.spec.reply_model.__name__,
-                          max_tokens=self.spec.max_tokens)
+                          schema_name=self.task.reply_model.__name__,
+                          max_tokens=self.task.max_tokens)
 
     async def on_reply(self, reply: GenReply) -> None:
         key = self.by_request.pop(reply.request_id, None)
@@ -138,7 +125,7 @@ class _Run:
             if state.tries() >= self.max_attempts:
                 self.bar.update(1)
             return
-        _, errors = check_reply(reply, self.spec.reply_model, self.spec.max_tokens)
+        parsed, errors = check_reply(reply, self.task.reply_model, self.task.max_tokens)
         cost = cost_usd(reply.usage, self.price, batch=self.batch)
         logged = LoggedReply(key=key, item_id=state.item_id, attempt=len(state.replies) + 1,
                              request_id=reply.request_id, raw=reply.text,
@@ -146,6 +133,7 @@ class _Run:
                              cost_usd=cost)
         await self.log.append(logged)  # durable before it counts
         state.replies.append(logged)
+        state.parsed = parsed
         if self.budget is not None:
             self.budget.observe(reply.usage, cost, paid_now=True)
         self.new_replies += 1
@@ -181,6 +169,29 @@ class _Run:
             self.by_request.pop(req.id, None)
         return admitted
 
+    def record(self, key: str, state: _State, good: LoggedReply) -> BaseModel:
+        """The output record of a valid reply, with its provenance (the attempts it took)."""
+        reply = state.parsed if state.parsed is not None else (  # resumed: validated here
+            self.task.reply_model.model_validate_json(extract_json(good.raw)))
+        paid = state.replies[:good.attempt]
+        prov = Provenance(
+            request_id=key, provider=self.provider.name, model=self.provider.model,
+            prompt_id=self.task.prompt.prompt_id, prompt_sha256=self.task.prompt.sha256,
+            attempts=good.attempt, usage=_sum_usage(paid),
+            cost_usd=round(sum(r.cost_usd for r in paid), 8))
+        return self.task.build(key, state.item_id, reply, prov)
+
+    def quarantined(self, key: str, state: _State) -> QuarantinedReply:
+        """An item that never got a valid reply: its last reply, or the transport error."""
+        if state.replies:
+            last = state.replies[-1]
+            return QuarantinedReply(request_id=key, item_id=state.item_id, stage=self.task.name,
+                                    raw=last.raw, errors=last.errors,
+                                    attempts=len(state.replies))
+        return QuarantinedReply(request_id=key, item_id=state.item_id, stage=self.task.name,
+                                raw="", errors=[f"transport: {state.last_error}"],
+                                attempts=state.tries())
+
     def result(self, wall_s: float) -> StageResult:
         records: list[BaseModel] = []
         quarantined: list[QuarantinedReply] = []
@@ -193,27 +204,13 @@ class _Run:
                 largest = max(largest, prompt_tokens(r.usage))
             good = state.valid()
             if good is not None:
-                reply = self.spec.reply_model.model_validate_json(_json(good.raw))
-                prov = Provenance(
-                    request_id=key, provider=self.provider.name, model=self.provider.model,
-                    prompt_id=self.spec.prompt.prompt_id, prompt_sha256=self.spec.prompt.sha256,
-                    attempts=good.attempt,
-                    usage=_sum_usage(state.replies[:good.attempt]),
-                    cost_usd=round(sum(r.cost_usd for r in state.replies[:good.attempt]), 8))
-                records.append(self.spec.build(key, state.item_id, reply, prov))
+                records.append(self.record(key, state, good))
                 repaired += good.attempt > 1
                 first_try += good.attempt == 1
             elif state.tries() == 0:
                 not_asked.append(state.item_id)  # the cost ceiling came first
-            elif state.replies:
-                last = state.replies[-1]
-                quarantined.append(QuarantinedReply(
-                    request_id=key, item_id=state.item_id, stage=self.spec.stage, raw=last.raw,
-                    errors=last.errors, attempts=len(state.replies)))
             else:
-                quarantined.append(QuarantinedReply(
-                    request_id=key, item_id=state.item_id, stage=self.spec.stage, raw="",
-                    errors=[f"transport: {state.last_error}"], attempts=state.tries()))
+                quarantined.append(self.quarantined(key, state))
         n = len(self.order) - len(not_asked)
         metrics = {
             "requested": n, "resumed": self.resumed, "succeeded": len(records),
@@ -228,7 +225,7 @@ class _Run:
             "largest_prompt_tokens": largest,  # decides long-prompt rates (cbt-datagen cost)
             "this_run": {"replies": self.new_replies, "cost_usd": round(self.spent, 6)},
             "provider": self.provider.name, "model": self.provider.model,
-            "prompt_id": self.spec.prompt.prompt_id, "prompt_sha256": self.spec.prompt.sha256,
+            "prompt_id": self.task.prompt.prompt_id, "prompt_sha256": self.task.prompt.sha256,
         }
         if self.budget is not None:
             metrics["budget"] = self.budget.report(len(not_asked))
@@ -236,12 +233,6 @@ class _Run:
                    "requests_per_second": round(self.new_replies / wall_s, 3)
                    if wall_s > 0 else 0.0}
         return StageResult(records, quarantined, metrics, not_asked, timings)
-
-
-def _json(raw: str) -> str:
-    from cbt_datagen.validate import extract_json
-
-    return extract_json(raw)
 
 
 def _sum_usage(replies: Sequence[LoggedReply]) -> Usage:
@@ -258,27 +249,27 @@ def _bar(stage: str, total: int, initial: int, enabled: bool) -> Any:
                 disable=not enabled, dynamic_ncols=True, mininterval=0.5)
 
 
-async def run_stage_async(provider: Provider, spec: StageSpec, items: Sequence[tuple[str, str]],
+async def run_stage_async(provider: Provider, task: Task, items: Sequence[tuple[str, str]],
                           *, work_path: str | Path, max_attempts: int, price: Price,
                           batch: bool = False, progress: bool = True,
                           budget: Budget | None = None) -> StageResult:
     """Generate one record per item (or quarantine it); see the module docstring. With a
-    budget (cbt_datagen.budget), the run stops before it could spend more than its ceiling;
+    budget (cbt_datagen.money.Budget), the run stops before it could spend more than its ceiling;
     items it did not ask are neither records nor quarantined (metrics: budget.not_asked)."""
     start = time.perf_counter()
-    run = _Run(provider, spec, items, Path(work_path), max_attempts, price, batch, progress,
+    run = _Run(provider, task, items, Path(work_path), max_attempts, price, batch, progress,
                budget)
     await run.run()
     return run.result(time.perf_counter() - start)
 
 
-def run_stage(provider: Provider, spec: StageSpec, items: Sequence[tuple[str, str]],
+def run_stage(provider: Provider, task: Task, items: Sequence[tuple[str, str]],
               **kwargs: Any) -> StageResult:
     """Synchronous wrapper: runs the stage and closes the provider."""
 
     async def go() -> StageResult:
         try:
-            return await run_stage_async(provider, spec, items, **kwargs)
+            return await run_stage_async(provider, task, items, **kwargs)
         finally:
             await provider.aclose()
 

@@ -9,7 +9,7 @@ params overrides or adds prices (a team's own vLLM model, a price change).
 
 from __future__ import annotations
 
-import sys
+import logging
 from collections.abc import Mapping
 from datetime import date
 from functools import lru_cache
@@ -23,6 +23,8 @@ from cbt_schema import UserError
 from cbt_schema.params import Price, TeacherParams
 
 TABLE = Path(__file__).with_name("models.yaml")
+
+log = logging.getLogger(__name__)
 
 
 class ModelInfo(BaseModel):
@@ -109,8 +111,8 @@ def check_model(teacher: TeacherParams, today: date | None = None,
         raise UserError(f"{source}: teacher.model: {info.id} was retired on {retired} and "
                         f"requests to it fail{instead}")
     if info.status == "deprecated":
-        print(f"warning: teacher.model {info.id} is deprecated and retires on {info.retires}"
-              + (f"; move to {info.replacement}" if info.replacement else ""), file=sys.stderr)
+        log.warning("warning: teacher.model %s is deprecated and retires on %s%s", info.id,
+                    info.retires, f"; move to {info.replacement}" if info.replacement else "")
     if (teacher.provider.startswith("anthropic") and teacher.thinking == "disabled"
             and info.thinking != "none" and not info.can_disable_thinking):
         raise UserError(f"{source}: teacher.thinking: {info.id} cannot turn thinking off (and "

@@ -6,7 +6,8 @@ cap: it stopped at max_tokens, or a string filled the maxLength of the schema it
 against (a constrained decoder then closes the string mid-sentence). A copy is a run of
 COPY_NGRAM or more words taken verbatim from the references (the system prompt, its worksheet
 and few-shot examples). A small teacher loops, copies and starts every event the same way; these
-rates go into metrics/datagen.json so that shows up in numbers.
+rates go into metrics/datagen.json so that shows up in numbers; each task's own check
+(cbt_datagen.tasks) is built from these.
 
     quality_metrics(replies, references=[system_prompt], schema=fitted_schema)
     -> {"loop_rate": ..., "copy_rate": ..., "cap_rate": ..., "repeat_rate": ...}
@@ -16,11 +17,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
-
-from cbt_schema import DISTORTIONS, AssessmentRecord, Event
 
 LOOP_THRESHOLD = 0.25
 COPY_NGRAM = 6
@@ -85,12 +83,14 @@ def copied(text: str, reference_grams: set[tuple[str, ...]], n: int = COPY_NGRAM
     return not ngrams(text, n).isdisjoint(reference_grams)
 
 
-def _share(flags: Iterable[bool]) -> float:
+def share(flags: Iterable[bool]) -> float:
+    """The share of true flags, to 4 places (0.0 for none)."""
     flags = list(flags)
     return round(sum(flags) / len(flags), 4) if flags else 0.0
 
 
-def _norm(text: str) -> str:
+def norm(text: str) -> str:
+    """The text as its lower-case words, for comparing texts verbatim up to punctuation."""
     return " ".join(words(text))
 
 
@@ -112,38 +112,6 @@ def quality_metrics(replies: Sequence[str], references: Sequence[str] = (),
         repeat.append(r)
         cap.append(c)
         copy.append(copied(text, ref, n))
-    return {"loop_rate": _share(r or c for r, c in zip(repeat, cap, strict=True)),
-            "repeat_rate": _share(repeat), "cap_rate": _share(cap),
-            "copy_rate": _share(copy)}
-
-
-def event_quality(events: Sequence[Event], schema: dict[str, Any] | None = None
-                  ) -> dict[str, float]:
-    """Loop rate (`schema`: what the teacher decoded against, for the cap) and the share of
-    events whose first four words open another event too."""
-    openings = Counter(" ".join(words(e.situation)[:4]) for e in events)
-    flags = [loops(e.text, {"situation": e.situation, "reaction": e.reaction}, schema)
-             for e in events]
-    return {"loop_rate": _share(r or c for r, c in flags),
-            "repeated_opening_rate": _share(openings[" ".join(words(e.situation)[:4])] > 1
-                                            for e in events)}
-
-
-def assessment_quality(records: Sequence[AssessmentRecord], example_texts: Iterable[str] = (),
-                       schema: dict[str, Any] | None = None) -> dict[str, float]:
-    """Loop rate, the share of findings whose thought or challenge is copied verbatim from a
-    few-shot example or from the worksheet, findings per assessment and the share with none."""
-    copied_texts = {_norm(t) for t in example_texts}
-    copied_texts |= {_norm(info.challenge) for info in DISTORTIONS.values()}
-    findings = [f for r in records for f in r.assessment.findings]
-    flags = [loops(" ".join([r.assessment.validation,
-                             *(f.challenge for f in r.assessment.findings),
-                             r.assessment.closing]),
-                   r.assessment.model_dump(mode="json"), schema) for r in records]
-    return {"loop_rate": _share(r or c for r, c in flags),
-            "copied_finding_rate": _share(_norm(f.thought) in copied_texts
-                                          or _norm(f.challenge) in copied_texts
-                                          for f in findings),
-            "findings_per_assessment": round(len(findings) / len(records), 3) if records
-            else 0.0,
-            "no_findings_rate": _share(not r.assessment.findings for r in records)}
+    return {"loop_rate": share(r or c for r, c in zip(repeat, cap, strict=True)),
+            "repeat_rate": share(repeat), "cap_rate": share(cap),
+            "copy_rate": share(copy)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from pydantic import BaseModel, ValidationError
@@ -57,7 +56,3 @@ def repair_message(errors: list[str]) -> str:
     return (f"Your previous reply could not be used:\n{lines}\n"
             "Reply again with a complete, corrected answer in the required JSON structure, "
             "and nothing else.")
-
-
-def as_json_text(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))

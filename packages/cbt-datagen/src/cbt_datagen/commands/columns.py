@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import argparse
 
+from cbt_schema import logs
 
-def main(argv: list[str]) -> int:
+
+def main(argv: list[str], given: argparse.Namespace | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cbt-datagen columns", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("path", help="a CSV, JSONL or Parquet file or a saved datasets folder")
     parser.add_argument("--format", default="auto",
                         choices=["auto", "csv", "jsonl", "parquet", "datasets"])
     parser.add_argument("--split", help="a saved DatasetDict's split")
-    args = parser.parse_args(argv)
+    logs.add_verbosity(parser)
+    args = parser.parse_args(argv, given)
+    logs.configure(args)
 
     from pathlib import Path
 

@@ -17,44 +17,22 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
-STAGES = ("events", "assessments")
-
-
-def price_stage(section: dict[str, Any], prices: dict[str, Any]) -> dict[str, Any]:
-    """One stage's tokens priced now: dollars, the model, whether the figure is exact."""
-    from cbt_datagen.costs import cost_usd, price_for
-    from cbt_schema import Usage
-
-    tokens = section.get("tokens") or {}
-    model = section.get("model") or ""
-    usage = Usage(input_tokens=tokens.get("input", 0), output_tokens=tokens.get("output", 0),
-                  cache_read_input_tokens=tokens.get("cache_read", 0),
-                  cache_creation_input_tokens=tokens.get("cache_write", 0))
-    if not any(usage.model_dump().values()):
-        return {"model": model, "cost_usd": 0.0, "exact": True, "tokens": tokens}
-    price = price_for(model, prices)
-    largest = section.get("largest_prompt_tokens")
-    threshold = price.long_prompt.threshold_tokens if price.long_prompt else None
-    exact = threshold is None or (largest is not None and largest <= threshold)
-    # the totals are priced at the base rates (cost_usd would judge the summed prompt long)
-    base = price.model_copy(update={"long_prompt": None})
-    dollars = cost_usd(usage, base, batch=section.get("provider") == "anthropic-batch")
-    return {"model": model, "cost_usd": round(dollars, 6), "exact": exact,
-            "cost_usd_when_run": section.get("cost_usd"), "tokens": tokens,
-            "price_per_million": price.model_dump(exclude_none=True)}
+from cbt_schema import logs, paths
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], given: argparse.Namespace | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cbt-datagen cost", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--params", default="params.yaml")
-    parser.add_argument("--datagen", default="metrics/datagen.json",
+    parser.add_argument("--params", default=paths.PARAMS)
+    parser.add_argument("--datagen", default=paths.DATAGEN_METRICS,
                         help="the teacher stages' metrics (tokens per stage)")
-    parser.add_argument("--out", default="metrics/teacher_cost.json")
-    args = parser.parse_args(argv)
+    parser.add_argument("--out", default=paths.TEACHER_COST)
+    logs.add_verbosity(parser)
+    args = parser.parse_args(argv, given)
+    logs.configure(args)
 
+    from cbt_datagen.money import reprice
     from cbt_schema import UserError
     from cbt_schema.jsonl import write_json
     from cbt_schema.params import load_params
@@ -64,11 +42,7 @@ def main(argv: list[str]) -> int:
         metrics = json.loads(Path(args.datagen).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UserError(f"{args.datagen}: cannot read the teacher's metrics ({exc})") from None
-    stages = {name: price_stage(metrics[name], params.teacher.prices)
-              for name in STAGES if isinstance(metrics.get(name), dict)}
-    report = {"stages": stages,
-              "total_usd": round(sum(s["cost_usd"] for s in stages.values()), 6),
-              "exact": all(s["exact"] for s in stages.values())}
+    report = reprice(metrics, params.teacher.prices)
     write_json(args.out, report)
     print(f"teacher cost at today's prices: ${report['total_usd']:.4f}"
           + ("" if report["exact"] else " (a lower bound: some prompts pay long-prompt rates)")

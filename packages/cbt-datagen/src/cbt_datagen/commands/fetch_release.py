@@ -16,22 +16,28 @@ Then `dvc add OUT` pins the files in the project's remote storage.
 from __future__ import annotations
 
 import argparse
-import sys
+import logging
 from pathlib import Path
+
+from cbt_schema import logs, paths
 
 RELEASE = {"assessments": "epsilon3/cbt-cognitive-distortions-analysis",
            "events": "epsilon3/cbt-triggering-events"}
 TABULAR = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
 
+log = logging.getLogger(__name__)
 
-def main(argv: list[str]) -> int:
+
+def main(argv: list[str], given: argparse.Namespace | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cbt-datagen fetch-release", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--revision", required=True,
                         help="a commit sha (pinned), or a branch/tag to resolve once")
-    parser.add_argument("--out", default="data/import/paper-release")
+    parser.add_argument("--out", default=f"{paths.IMPORTS}/paper-release")
     parser.add_argument("--only", choices=sorted(RELEASE), help="fetch one of the two")
-    args = parser.parse_args(argv)
+    logs.add_verbosity(parser)
+    args = parser.parse_args(argv, given)
+    logs.configure(args)
 
     from cbt_schema.jsonl import write_json
 
@@ -49,8 +55,8 @@ def fetch(repo: str, revision: str, out: Path, name: str) -> dict:
     """One dataset repository: download at `revision`, copy its one tabular file, describe it."""
     import shutil
 
+    from cbt_datagen.importing.formats import source_sha256
     from cbt_datagen.importing.inspect import describe, suggest_mapping
-    from cbt_datagen.importing.source import source_sha256
     from cbt_schema import UserError
 
     try:
@@ -75,9 +81,9 @@ def fetch(repo: str, revision: str, out: Path, name: str) -> dict:
     shutil.copyfile(files[0], target)
     columns, _ = describe(target)
     suggested = suggest_mapping(columns)
-    print(f"{repo}: commit {snapshot.name}, {files[0].relative_to(snapshot).as_posix()} -> "
-          f"{target}\n  columns: {', '.join(columns)}\n  suggested mapping (check it): "
-          + ", ".join(f"{k}={v}" for k, v in suggested.items()), file=sys.stderr)
+    log.info("%s: commit %s, %s -> %s\n  columns: %s\n  suggested mapping (check it): %s",
+             repo, snapshot.name, files[0].relative_to(snapshot).as_posix(), target,
+             ", ".join(columns), ", ".join(f"{k}={v}" for k, v in suggested.items()))
     return {"repo": repo, "commit": snapshot.name,
             "file": files[0].relative_to(snapshot).as_posix(), "copied_to": target.as_posix(),
             "sha256": source_sha256(target), "columns": columns,

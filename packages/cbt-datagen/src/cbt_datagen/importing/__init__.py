@@ -1,1 +1,2 @@
-"""teacher.provider: file: existing (situation, assessment) pairs stand in for the teacher."""
+"""The import source: existing (situation, assessment) pairs stand in for the teacher
+(teacher.file; cbt_datagen.sources)."""

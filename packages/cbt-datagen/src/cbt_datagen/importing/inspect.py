@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from cbt_datagen.importing.source import BadRow, iter_rows, resolve_format
+from cbt_datagen.importing.formats import BadRow, iter_rows, resolve_format
 from cbt_schema import UserError
 
 # field -> name patterns, most telling first (a guess for a person to check, never applied)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cbt_datagen.importing.source import BadRow, iter_rows, resolve_format, source_sha256
+from cbt_datagen.importing.formats import BadRow, iter_rows, resolve_format, source_sha256
 from cbt_schema import UserError
 from cbt_schema.params import ImportParams
 

@@ -221,5 +221,5 @@ class LocalProvider:
 
 def make_provider(teacher: TeacherParams, *, seed: int,
                   model_dir: str | Path | None = None) -> LocalProvider:
-    """What cbt_datagen.providers.factory calls for teacher.provider == "local"."""
+    """The local teacher as cbt_datagen.sources makes it (teacher.provider local)."""
     return LocalProvider(resolve_model_dir(teacher, model_dir), teacher, seed)

@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from cbt_datagen.testing._http import LoopbackServer, json_reply
-from cbt_datagen.testing.replies import (
+from cbt_testing.teacher_servers._http import LoopbackServer, json_reply
+from cbt_testing.teacher_servers.replies import (
     Fault,
     FaultPlan,
     bad_reply,

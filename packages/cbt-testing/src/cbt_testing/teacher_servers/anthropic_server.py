@@ -27,9 +27,9 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from cbt_datagen.testing import api_rules
-from cbt_datagen.testing._http import LoopbackServer, json_reply
-from cbt_datagen.testing.replies import (
+from cbt_testing.teacher_servers import api_rules
+from cbt_testing.teacher_servers._http import LoopbackServer, json_reply
+from cbt_testing.teacher_servers.replies import (
     Fault,
     FaultPlan,
     bad_reply,
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> None:
     """Serve until killed; prints the base URL on the first line (for benchmarks)."""
     import argparse
 
-    from cbt_datagen.testing.replies import rate_faults
+    from cbt_testing.teacher_servers.replies import rate_faults
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per reply")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from cbt_datagen.testing.contract import request_errors
+from cbt_testing.teacher_servers.contract import request_errors
 
 CHECKED = "2026-11-30"
 API_VERSION = "2026-10-21"

@@ -1,10 +1,12 @@
-"""teacher.provider: file. The events and assessments stages read an existing dataset instead
-of asking a model: each accepted row becomes an event (with its own seed) and an assessment
-that keeps its text verbatim, with the parser's reading of it where it has one."""
+"""The import source (cbt_datagen.sources): the events and assessments stages read an existing
+dataset (teacher.file) instead of asking a model. Each accepted row becomes an event (with its
+own seed) and an assessment that keeps its text verbatim, with the parser's reading of it where
+it has one."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 import sys
 from collections import Counter
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cbt_datagen.importing.rows import ImportScan, Rejection, Row, open_import, scan
+from cbt_datagen.outputs import TooManyQuarantined, with_earlier_stages
 from cbt_schema import (
     UNKNOWN,
     AssessmentRecord,
@@ -21,15 +24,14 @@ from cbt_schema import (
     QuarantinedReply,
     Seed,
     UserError,
+    paths,
 )
 from cbt_schema.params import PipelineParams
 
 T = TypeVar("T")
-TRACKED = Path("data/import")  # a dependency of the events and assessments stages
+TRACKED = Path(paths.IMPORTS)  # a dependency of the events and assessments stages
 
-
-def _log(msg: str) -> None:
-    print(f"cbt-datagen import: {msg}", file=sys.stderr)
+log = logging.getLogger(__name__)
 
 
 def _progress(items: Iterable[T], show: bool, what: str) -> Iterator[T]:
@@ -63,15 +65,15 @@ def report(imp: ImportScan, reasons: Counter) -> dict[str, Any]:
 
 
 def import_events(args: argparse.Namespace, params: PipelineParams) -> int:
-    from cbt_datagen.commands._teacher import TooManyQuarantined
     from cbt_schema.jsonl import write_json, write_jsonl
 
     spec = params.teacher.file
-    assert spec is not None  # the params validator requires it for provider file
+    assert spec is not None  # the params validator requires it for the import source
     imp = open_import(spec)
     if not imp.path.resolve().is_relative_to(TRACKED.resolve()):
-        _log(f"{imp.path} is outside {TRACKED}/, so `dvc repro` will not notice when it "
-             f"changes; put it (or a `dvc add`-ed copy) under {TRACKED}/")
+        log.warning("cbt-datagen import: %s is outside %s/, so `dvc repro` will not notice "
+                    "when it changes; put it (or a `dvc add`-ed copy) under %s/", imp.path,
+                    TRACKED, TRACKED)
     quarantined: list[QuarantinedReply] = []
     reasons: Counter = Counter()
     written = 0
@@ -105,8 +107,9 @@ def import_events(args: argparse.Namespace, params: PipelineParams) -> int:
     if imp.duplicates:
         shown = ", ".join(f"row {r} = row {f}" for r, f in imp.duplicates[:5])
         n = len(imp.duplicates)
-        _log(f"{n} row{'s' if n > 1 else ''} repeat{'' if n > 1 else 's'} an earlier row's "
-             f"situation ({shown}{', ...' if n > 5 else ''}); the dataset stage drops them")
+        log.info("cbt-datagen import: %s row%s repeat%s an earlier row's situation (%s%s); "
+                 "the dataset stage drops them", n, "s" if n > 1 else "", "" if n > 1 else "s",
+                 shown, ", ..." if n > 5 else "")
     if not imp.rows:
         raise UserError(f"{imp.path}: no rows")
     fraction = len(quarantined) / imp.rows
@@ -125,7 +128,6 @@ def _problem_kind(problem: str) -> str:
 
 
 def import_assessments(args: argparse.Namespace, params: PipelineParams) -> int:
-    from cbt_datagen.commands._teacher import with_earlier_stages
     from cbt_schema import parse_assessment
     from cbt_schema.jsonl import iter_jsonl, write_json, write_jsonl
 

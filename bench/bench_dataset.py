@@ -30,8 +30,8 @@ def main() -> None:
     parser.add_argument("--tokenizer", default=None)
     args = parser.parse_args()
 
-    from cbt_dataset.synthetic import synthesize
     from cbt_schema.jsonl import write_jsonl
+    from cbt_testing.synthetic import synthesize
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)

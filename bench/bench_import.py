@@ -3,7 +3,7 @@
 
   uv run python bench/bench_import.py [--n 100000] [--formats csv jsonl parquet]
 
-The rows are synthetic (cbt_datagen.testing.import_files: multi-line situations, one
+The rows are synthetic (cbt_testing.import_files: multi-line situations, one
 assessment in five free text the parser cannot read), written to a temp folder (untimed).
 Each stage runs as its own process: its wall time and its own peak RSS.
 """
@@ -26,7 +26,7 @@ EXT = {"csv": "pairs.csv", "jsonl": "pairs.jsonl", "parquet": "pairs.parquet"}
 
 
 def run_format(tmp: Path, rows: list[dict], fmt: str) -> dict:
-    from cbt_datagen.testing.import_files import write_pairs
+    from cbt_testing.import_files import write_pairs
 
     source = write_pairs(tmp / fmt / EXT[fmt], rows, fmt)
     params = {"teacher": {"provider": "file", "file": {
@@ -57,7 +57,7 @@ def main() -> None:
     parser.add_argument("--formats", nargs="+", default=list(EXT), choices=list(EXT))
     args = parser.parse_args()
 
-    from cbt_datagen.testing.import_files import pair_rows
+    from cbt_testing.import_files import pair_rows
 
     start = time.perf_counter()
     rows = pair_rows(args.n, seed=1)

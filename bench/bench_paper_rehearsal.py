@@ -3,11 +3,11 @@ no network): 621 events, then 621 assessments, through the real CLI and SDK.
 
   uv run python bench/bench_paper_rehearsal.py [--latency 1.0] [--n 621]
 
-The stand-in (cbt_datagen.testing.anthropic_server, API version 2026-10-21 rules) runs in its
-own process and answers each request after --latency seconds; the teacher runs at the paper
-profile's concurrency (16). Prints and writes bench/results/paper_rehearsal.json: per stage,
-wall time, requests per second against the ideal (concurrency / latency), the client's CPU
-time per request (the CLI process: SDK, engine, validation, fsynced log), the tokens the
+The stand-in (cbt_testing.teacher_servers.anthropic_server, API version 2026-10-21 rules)
+runs in its own process and answers each request after --latency seconds; the teacher runs at
+the paper profile's concurrency (16). Prints and writes bench/results/paper_rehearsal.json: per
+stage, wall time, requests per second against the ideal (concurrency / latency), the client's
+CPU time per request (the CLI process: SDK, engine, validation, fsynced log), the tokens the
 stand-in reported (simulated: characters / the model's characters per token) and what they
 would cost at the model table's prices.
 """
@@ -63,7 +63,8 @@ def main() -> None:
     from cbt_schema.params import load_params
     from cbt_seeds.sampling import sample_seeds
 
-    server = subprocess.Popen([sys.executable, "-m", "cbt_datagen.testing.anthropic_server",
+    server = subprocess.Popen([sys.executable, "-m",
+                               "cbt_testing.teacher_servers.anthropic_server",
                                "--latency", str(args.latency)], stdout=subprocess.PIPE,
                               text=True)
     url = server.stdout.readline().strip()

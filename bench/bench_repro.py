@@ -16,6 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from cbt_testing import dvc_stages  # noqa: F401  (loads scripts/dvc_stages.py for check_repro)
 from cbt_testing.bench import write_results
 from cbt_testing.repo import load_script
 

@@ -27,17 +27,18 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from cbt_datagen.engine import StageSpec, run_stage_async
+from cbt_datagen.engine import run_stage_async
 from cbt_datagen.model_table import price_for
 from cbt_datagen.prompts import examples_path, load_examples, load_prompt
 from cbt_datagen.providers.anthropic import AnthropicProvider
 from cbt_datagen.providers.anthropic_batch import AnthropicBatchProvider
-from cbt_datagen.specs import assessment_spec, event_spec
-from cbt_datagen.testing.anthropic_server import AnthropicServer
-from cbt_datagen.testing.helpers import make_seeds
+from cbt_datagen.tasks import assessments, events
+from cbt_datagen.tasks.base import Task
 from cbt_schema import EventDraft
 from cbt_schema.params.teacher import TeacherParams
 from cbt_testing.bench import write_results
+from cbt_testing.teacher_servers.anthropic_server import AnthropicServer
+from cbt_testing.teacher_servers.helpers import make_seeds
 
 ROOT = Path(__file__).resolve().parent.parent
 LATENCY = 0.2
@@ -45,13 +46,14 @@ MODEL = "claude-haiku-5-5"
 
 
 def _server(*args: str) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "cbt_datagen.testing.anthropic_server",
-                             *args], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m",
+                             "cbt_testing.teacher_servers.anthropic_server", *args],
+                            stdout=subprocess.PIPE, text=True)
     return proc, proc.stdout.readline().strip()
 
 
-def _event_spec() -> StageSpec:
-    return event_spec(load_prompt(ROOT / "prompts/event.j2"), 400)
+def _event_task() -> Task:
+    return events.task(load_prompt(ROOT / "prompts/event.j2"), 400)
 
 
 async def _run(provider, spec, items, work: Path, price, close: bool = True
@@ -74,7 +76,7 @@ def _cpu_s(pid: int) -> float:
 
 def throughput(url: str, server_pid: int, price, tmp: Path, quick: bool) -> list[dict]:
     rows = []
-    spec = _event_spec()
+    spec = _event_task()
     for conc in (1, 8, 32, 64):
         # whole rounds of `conc` requests, enough of them for the steady state to dominate
         n = conc * (6 if quick else 24) if conc > 1 else (5 if quick else 13)
@@ -110,7 +112,7 @@ def faults(price, tmp: Path, quick: bool) -> dict:
     n = 120 if quick else 400
     proc, url = _server("--latency", str(LATENCY), "--fault-rate", "0.2", "--slow", "1.5")
     try:
-        spec = _event_spec()
+        spec = _event_task()
         teacher = TeacherParams(provider="anthropic", model=MODEL, base_url=url,
                                 max_concurrency=32, timeout_s=1.0)
         items = [(s.id, spec.prompt.user(s)) for s in make_seeds(n)]
@@ -144,7 +146,7 @@ def cost(price, tmp: Path, quick: bool) -> dict:
         ex = examples[int(hashlib.sha256(user.encode()).hexdigest(), 16) % len(examples)]
         return ex.assessment.model_dump(mode="json")
 
-    spec = assessment_spec(prompt, 1500)
+    spec = assessments.task(prompt, 1500)
     items = [(f"event-{i}", prompt.user(ex.event) + f"\n(variant {i})")
              for i, ex in ((i, examples[i % len(examples)]) for i in range(n))]
     out = {"assessments": n, "model": MODEL, "few_shot": 5,

@@ -5,7 +5,7 @@
 Two teachers, each through `cbt-eval teacher` (the pipeline's assessment prompt and engine):
 - the loopback Claude stand-in (Haiku 5.5 prices; SIMULATED): a labelled set of synthetic texts
   whose gold labels the stand-in knows, each of the ten labels flipped with chance --flip in
-  every sample (cbt_datagen.testing.replies.LabelOracle), k = 1, 3, 5;
+  every sample (cbt_testing.teacher_servers.replies.LabelOracle), k = 1, 3, 5;
 - the local teacher (SmolLM2-135M-Instruct on this CPU: a machinery check, not a judge of
   quality) on the worksheet's five worked examples (prompts/assessment_examples.jsonl, gold:
   their own distortions; the local profile shows the teacher none of them, few_shot 0).
@@ -33,8 +33,8 @@ KEEP = ("micro_f1", "macro_f1", "weighted_f1", "binary_f1", "mean_kappa", "exact
 
 def synthetic_set(path: Path, n: int) -> dict[str, list[str]]:
     """n distinct texts; a fifth have no distortion, the rest one or two. Returns the gold."""
-    from cbt_datagen.testing.replies import event_reply
     from cbt_schema import Distortion
+    from cbt_testing.teacher_servers.replies import event_reply
 
     labels = [d.value for d in Distortion]
     gold: dict[str, list[str]] = {}
@@ -89,9 +89,9 @@ def audit(tmp: Path, params: Path, data: Path, name: str, label: str, *extra: st
 
 
 def stand_in(tmp: Path, n: int, flip: float) -> dict:
-    from cbt_datagen.testing.anthropic_server import AnthropicServer
-    from cbt_datagen.testing.helpers import write_params
-    from cbt_datagen.testing.replies import LabelOracle
+    from cbt_testing.teacher_servers.anthropic_server import AnthropicServer
+    from cbt_testing.teacher_servers.helpers import write_params
+    from cbt_testing.teacher_servers.replies import LabelOracle
 
     data = tmp / "synthetic.csv"
     gold = synthetic_set(data, n)

@@ -34,7 +34,7 @@ UNSLOTH = "unsloth==2026.10.9"
 
 def _data(folder: Path, n_train: int, n_test: int) -> None:
     from cbt_schema.jsonl import write_jsonl
-    from cbt_train.testing import make_examples
+    from cbt_testing.training import make_examples
 
     system = (ROOT / "prompts/system.txt").read_text(encoding="utf-8").strip()
     write_jsonl(folder / "train.jsonl", make_examples(n_train, system=system, findings=2))

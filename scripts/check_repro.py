@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import shutil
@@ -31,8 +32,11 @@ import time
 from pathlib import Path
 
 import yaml
+from dvc_stages import StageInfo, downstream, load_stages  # beside this script (sys.path[0])
 
-from cbt_testing.dvc_stages import StageInfo, downstream, load_stages
+from cbt_schema import logs, paths
+
+log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 APPROX_ROOTS = ("train",)  # stages reproduced within a tolerance, not bit for bit
@@ -177,12 +181,12 @@ def check(clone: Path, wanted: list[str] | None) -> dict:
         needed |= {s for s in stages if name in downstream(stages, s)}
     order = [s for s in stages if s in needed]
     approx = downstream(stages, *APPROX_ROOTS)
-    params = yaml.safe_load((clone / "params.yaml").read_text()) or {}
+    params = yaml.safe_load((clone / paths.PARAMS).read_text()) or {}
     tolerance = float((params.get("train") or {}).get("loss_tolerance", 0.0))
     old_metrics = {p: _read_metrics(clone / p) for s in stages.values() for p in s.uncached}
     results: dict[str, dict] = {}
     for name in order:
-        print(f"check_repro: running {name} ...", file=sys.stderr, flush=True)
+        log.info("check_repro: running %s ...", name)
         run = run_stage(clone, name)
         results[name] = {k: v for k, v in run.items() if k != "log"}
         if run["returncode"]:
@@ -220,7 +224,7 @@ def report(summary: dict) -> None:
         verdict = row.get("verdict", "(upstream only, not compared)")
         print(f"{name:<{width}}  {row['wall_s']:>6.1f}s  {verdict}")
         if row.get("log"):
-            print(row["log"], file=sys.stderr)
+            log.error("%s", row["log"])
     if summary["not_locked"]:
         print(f"not in the committed dvc.lock (not checked): {', '.join(summary['not_locked'])}")
     required = [r for r in rows.values() if "verdict" in r and r.get("required")]
@@ -236,14 +240,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stages", nargs="+", help="stages to check (default: all locked)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the temp clone")
+    logs.add_verbosity(parser)
     args = parser.parse_args(argv)
+    logs.configure(args)
     tmp = Path(tempfile.mkdtemp(prefix="cbt-repro-"))
     try:
         clone = fresh_clone(args.source.resolve(), tmp / "clone")
         summary = check(clone, args.stages)
     finally:
         if args.keep:
-            print(f"clone kept at {tmp / 'clone'}", file=sys.stderr)
+            log.info("clone kept at %s", tmp / "clone")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     report(summary)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cbt_schema import paths
+
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = ("# Generated from conf/ by Hydra composition (scripts/compose_params.py or\n"
           "# `dvc exp run -S profile=...`). Edit conf/profile/*.yaml, not this file.\n")
@@ -25,7 +27,7 @@ def compose(out: Path, overrides: list[str], conf_dir: Path = ROOT / "conf") -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=ROOT / "params.yaml")
+    parser.add_argument("--out", type=Path, default=ROOT / paths.PARAMS)
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. profile=paper")
     args = parser.parse_args()
     compose(args.out, args.overrides)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from cbt_datagen.testing.import_files import pair_rows, write_pairs
 from cbt_schema import ChatExample
 from cbt_schema.jsonl import read_jsonl
+from cbt_testing.import_files import pair_rows, write_pairs
 from cbt_testing.repo import run_own_sources as _run
 
 pytestmark = pytest.mark.slow

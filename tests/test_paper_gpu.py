@@ -5,7 +5,7 @@ part of it a CPU can run, everywhere.
   uv run pytest -m gpu -s tests/test_paper_gpu.py    # prints and writes bench/results/
 
 The student is a random-weight Llama-architecture model with Llama-3-Instruct's chat template
-(cbt_train.testing.make_llama3_model): a GPU machine here reaches no hub, so the real 8B cannot
+(cbt_testing.training.make_llama3_model): a GPU machine here reaches no hub, so the real 8B cannot
 be fetched. Settings are conf/profile/paper.yaml's train section, unchanged but for the base
 model and a step cap: 4-bit, LoRA r16/alpha16 on q/k/v/o, adamw_8bit, gradient checkpointing,
 max length 2048, batch 2 x accumulation 4, linear schedule from 2e-4, 5 warm-up steps.
@@ -58,8 +58,8 @@ def _cli(cwd: Path, module: str, *argv: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from cbt_testing.training import make_llama3_model
     from cbt_train.base_model import cached_base_model
-    from cbt_train.testing import make_llama3_model
 
     return make_llama3_model(cached_base_model(), tmp_path_factory.mktemp("m") / "llama3",
                              hidden=512, layers=4)
@@ -78,7 +78,7 @@ def _record(key: str, value: dict) -> None:
 
 def _train_evaluate_export(tmp_path: Path, llama: Path, backend: str, **change) -> None:
     from cbt_schema.jsonl import write_jsonl
-    from cbt_train.testing import make_examples
+    from cbt_testing.training import make_examples
 
     write_jsonl(tmp_path / "train.jsonl", make_examples(64, findings=2, extra_words=200))
     write_jsonl(tmp_path / "test.jsonl", make_examples(16, 64, findings=2))

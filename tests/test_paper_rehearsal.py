@@ -3,7 +3,7 @@ against the stand-in that refuses what API version 2026-10-21 refuses, and the s
 tokenizer from a Hugging Face cache (this machine cannot reach the Hub).
 
 The student here is a Llama-architecture stand-in with Llama-3-Instruct's chat template and
-special tokens (cbt_train.testing.make_llama3_model: SmolLM2's BPE vocabulary, since the real
+special tokens (cbt_testing.training.make_llama3_model: SmolLM2's BPE vocabulary, since the real
 tokenizer cannot be fetched), put into an offline hub cache under the paper's model id.
 """
 
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from cbt_datagen.testing.anthropic_server import AnthropicServer
 from cbt_testing.repo import env as _env
+from cbt_testing.teacher_servers.anthropic_server import AnthropicServer
 
 pytestmark = pytest.mark.slow
 
@@ -36,8 +36,8 @@ def _run(repo: Path, env: dict[str, str], *cmd: str) -> subprocess.CompletedProc
 @pytest.fixture
 def hf_home(tmp_path: Path) -> Path:
     """An offline hub cache holding the paper student's config and tokenizer."""
+    from cbt_testing.training import make_llama3_model, write_hub_snapshot
     from cbt_train.base_model import cached_base_model
-    from cbt_train.testing import make_llama3_model, write_hub_snapshot
 
     stand_in = make_llama3_model(cached_base_model(), tmp_path / "llama3", weights=False)
     home = tmp_path / "hf"

@@ -161,12 +161,13 @@ def test_a_new_student_base_leaves_the_crisis_screen_and_teacher_alone(locked) -
 
 
 @pytest.mark.parametrize(("source", "expected"), [
-    ("packages/cbt-infer/src/cbt_infer/cli.py", set()),  # no stage runs the CLI
-    ("packages/cbt-infer/src/cbt_infer/safety.py", {"crisis_probe"}),  # off in evaluation
+    ("packages/cbt-eval/src/cbt_eval/external.py", set()),  # `cbt-eval external` is no stage
+    ("packages/cbt-infer/src/cbt_infer/cli.py", {"crisis_probe", "export"}),  # their command
+    ("packages/cbt-infer/src/cbt_infer/safety.py", {"crisis_probe", "evaluate"}),  # assessor's
     ("packages/cbt-infer/src/cbt_infer/assessor.py", {"evaluate"}),
 ])
-def test_an_inference_code_change_reruns_only_the_stages_that_run_it(locked, source: str,
-                                                                     expected: set[str]) -> None:
+def test_a_code_change_reruns_only_the_stages_that_run_it(locked, source: str,
+                                                          expected: set[str]) -> None:
     repo, stages = locked
     with (repo / source).open("a") as handle:
         handle.write("\n# an edit\n")

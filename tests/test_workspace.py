@@ -32,13 +32,17 @@ def test_member_layout(name: str) -> None:
 
 
 def test_readme_package_table_matches_the_layout() -> None:
-    """The README's package table names exactly the folders under packages/."""
+    """The README's package table names exactly the folders under packages/, each linked to
+    its own README, which its pyproject shows on the package page."""
     import re
 
     readme = (ROOT / "README.md").read_text()
-    table = set(re.findall(r"^\| `(cbt-[a-z]+)` \|", readme, flags=re.MULTILINE))
+    table = dict(re.findall(r"^\| \[`(cbt-[a-z]+)`\]\(([^)]+)\) \|", readme, flags=re.MULTILINE))
     folders = {p.name for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").is_file()}
-    assert table == folders
+    assert set(table) == folders
+    for name, link in table.items():
+        assert link == f"packages/{name}/README.md" and (ROOT / link).is_file(), name
+        assert _project(name.removeprefix("cbt-"))["readme"] == "README.md", name
 
 
 @pytest.mark.parametrize("name", ["schema", "seeds", "dataset"])
@@ -89,12 +93,14 @@ def test_dataset_installs_and_builds_without_the_teacher_sdk(tmp_path: Path) -> 
     absent = subprocess.run([str(python), "-c", check], capture_output=True, text=True,
                             check=True, env=clean).stdout.strip()
     assert absent == "[]"
-    script = ("from cbt_dataset.synthetic import synthesize\n"
-              "from cbt_schema.jsonl import write_jsonl\n"
-              "d = synthesize(40, seed=1)\n"
-              "for n, r in (('seeds', d.seeds), ('events', d.events), "
-              "('assessments', d.assessments)): write_jsonl(n + '.jsonl', r)\n")
-    subprocess.run([str(python), "-c", script], cwd=tmp_path, check=True, env=clean)
+    # the input files come from the test tooling (a dev package), written here
+    from cbt_schema.jsonl import write_jsonl
+    from cbt_testing.synthetic import synthesize
+
+    data = synthesize(40, seed=1)
+    for name, records in (("seeds", data.seeds), ("events", data.events),
+                          ("assessments", data.assessments)):
+        write_jsonl(tmp_path / f"{name}.jsonl", records)
     (tmp_path / "system.txt").write_text("You help people notice unhelpful thinking.\n")
     (tmp_path / "params.yaml").write_text(json.dumps(
         {"dataset": {"system_prompt": "system.txt", "tokenizer": None}}))

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from cbt_dataset.cli import _main
-from cbt_dataset.synthetic import synthesize
 from cbt_schema import ChatExample, render_assessment
 from cbt_schema.errors import run_cli
 from cbt_schema.jsonl import read_jsonl, write_jsonl
+from cbt_testing.synthetic import synthesize
 
 SYSTEM = "You help people notice unhelpful thinking patterns."
 

@@ -13,7 +13,7 @@ from cbt_dataset.dedup import (
     normalise,
     signatures,
 )
-from cbt_dataset.synthetic import synthesize
+from cbt_testing.synthetic import synthesize
 
 OPTS = {"threshold": 0.8, "shingle_size": 3, "num_perm": 128, "progress": False}
 

@@ -10,8 +10,8 @@ import pytest
 
 from cbt_dataset.dedup import Shingler, find_duplicates, jaccard, normalise
 from cbt_dataset.split import resolve_test_count, stratified_group_split
-from cbt_dataset.synthetic import synthesize
 from cbt_schema import UserError
+from cbt_testing.synthetic import synthesize
 
 OPTS = {"threshold": 0.8, "shingle_size": 3, "num_perm": 128, "progress": False}
 

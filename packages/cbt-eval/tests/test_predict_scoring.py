@@ -78,14 +78,14 @@ def test_test_losses_score_the_answer_and_all_tokens_by_hand(tmp_path) -> None:
 
     from cbt_eval.predict import test_losses
     from cbt_schema.records import ChatExample
-    from cbt_train.testing import make_examples, make_tiny_model
+    from cbt_testing.training import make_examples, make_tiny_model
 
     folder = make_tiny_model(cbt_train.cached_base_model(), tmp_path / "tiny")
     model = AutoModelForCausalLM.from_pretrained(folder).eval()
     tokenizer = AutoTokenizer.from_pretrained(folder)
     backend = type("B", (), {"model": model, "tokenizer": tokenizer})()
     examples = [ChatExample.model_validate(e) for e in make_examples(2)]
-    got = test_losses(type("A", (), {"backend": backend})(), examples)
+    got = test_losses(type("A", (), {"backend": backend})(), examples, folder)
     sums = {"assistant": [0.0, 0], "all": [0.0, 0]}
     for ex in examples:
         messages = [m.model_dump() for m in ex.messages]
@@ -105,8 +105,75 @@ def test_test_losses_score_the_answer_and_all_tokens_by_hand(tmp_path) -> None:
     for kind, (total, n) in sums.items():
         assert got[kind] == pytest.approx(total / n, rel=1e-5)
     assert got["assistant"] != pytest.approx(got["all"])
-    assert test_losses(type("A", (), {"backend": object()})(), examples) == {
+    assert test_losses(type("A", (), {"backend": object()})(), examples, folder) == {
         "assistant": None, "all": None}
+
+
+def test_evaluation_scores_the_answers_as_inference_read_them(monkeypatch) -> None:
+    """Each answer is parsed once, by inference (StudentTask.parse in from_generation), and
+    evaluation scores that reading: every finding it read, also from an answer cut off before
+    its closing (no Assessment, yet its distortions count)."""
+    from cbt_schema import parse_assessment
+    from cbt_schema.student import StudentTask
+
+    whole = _answer(D.LABELING, D.MAGNIFICATION)
+    cut = whole.replace("Be kind to yourself.", "")
+    answers = [whole, cut, "I'm not sure what to say."]
+    read: list[str] = []
+    monkeypatch.setattr(StudentTask, "parse",
+                        staticmethod(lambda text: read.append(text) or parse_assessment(text)))
+    results = Assessor(CannedBackend(answers), "Spot distortions.").assess_many(
+        ["I always fail."] * 3, screen_input=False, progress=False)
+    assert read == answers
+    preds = predict(Assessor(CannedBackend(answers), "Spot distortions."), ["I always fail."] * 3,
+                    EvalParams(batch_size=2), seed=0)
+    assert read == answers * 2  # once per answer, never again by evaluation
+    assert results[1].assessment is None and len(results[1].findings) == 2
+    assert preds.labels == [frozenset(f.distortion.value for f in r.findings) for r in results]
+    assert preds.labels == [frozenset(d.value for d in parse_assessment(a).distortions)
+                            for a in answers]
+    assert preds.findings == [2, 2, 0] and preds.parsed == [True, False, False]
+    assert preds.quotes == [[True, True], [True, True], []]
+
+
+def test_test_loss_is_trainings_loss_on_the_same_example(tmp_path) -> None:
+    """One example: evaluation's losses are cbt_train.losses' over the tokens training finds
+    (cbt_train.chat_template.encode). With Llama 3's template, where nothing follows the
+    reply's end-of-turn token, both figures are training's own; with SmolLM2's, `all` is, and
+    `assistant` covers training's assistant tokens plus the newline the template writes after
+    the reply."""
+    cbt_train = pytest.importorskip("cbt_train.base_model")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from cbt_eval.predict import test_losses
+    from cbt_schema.records import ChatExample
+    from cbt_testing.training import make_examples, make_llama3_model, make_tiny_model
+    from cbt_train.chat_template import encode, training_template
+    from cbt_train.losses import split_losses
+
+    base = cbt_train.cached_base_model()
+    example = [ChatExample.model_validate(e) for e in make_examples(1)]
+    rows = [{"messages": [m.model_dump() for m in ex.messages]} for ex in example]
+    for folder in (make_tiny_model(base, tmp_path / "smollm2"),
+                   make_llama3_model(base, tmp_path / "llama3")):
+        model = AutoModelForCausalLM.from_pretrained(folder).eval()
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        backend = type("B", (), {"model": model, "tokenizer": tokenizer})()
+        evaluated = test_losses(type("A", (), {"backend": backend})(), example, folder)
+        (trained,) = encode(rows, tokenizer, training_template(tokenizer, folder), None)
+        training = split_losses(model, [trained], batch_size=1)
+        assert evaluated["all"] == training["all"]
+        # one past training's last assistant token: what follows is the template's own
+        last = len(trained.ids) - trained.assistant[::-1].index(1)
+        assert trained.reply_to_end().assistant == (trained.assistant[:last]
+                                                    + [1] * (len(trained.ids) - last))
+        trailing = tokenizer.decode(trained.ids[last:])
+        if folder.name == "llama3":
+            assert trailing == "" and evaluated["assistant"] == training["assistant"]
+        else:
+            assert trailing == "\n" and evaluated["assistant"] == split_losses(
+                model, [trained.reply_to_end()], batch_size=1)["assistant"]
+            assert evaluated["assistant"] != training["assistant"]
 
 
 def test_quote_fidelity_per_system_and_zero_for_the_guessers(tmp_path, monkeypatch) -> None:

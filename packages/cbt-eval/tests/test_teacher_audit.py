@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from cbt_datagen.testing.anthropic_server import AnthropicServer
-from cbt_datagen.testing.helpers import servers, write_params
-from cbt_datagen.testing.replies import Fault, LabelOracle
 from cbt_datagen.worklog import LoggedReply
 from cbt_eval.cli import _main
 from cbt_eval.external import LabelMapping, load_labelled
 from cbt_schema import UserError
 from cbt_schema.errors import run_cli
+from cbt_testing.teacher_servers.anthropic_server import AnthropicServer
+from cbt_testing.teacher_servers.helpers import servers, write_params
+from cbt_testing.teacher_servers.replies import Fault, LabelOracle
 
 ROOT = Path(__file__).resolve().parents[3]
 KEY = "test-key-not-a-secret-0123456789"
@@ -181,6 +181,18 @@ def test_bad_input_is_one_line(server, files: Path, capsys) -> None:
     assert s.seen == []
 
 
+def test_an_import_source_has_no_teacher_to_audit(server, files: Path, capsys) -> None:
+    s = server(responder=oracle())
+    (files / "pairs.csv").write_text("situation,analysis\n")
+    code, report = audit(files, s.url, provider="file",
+                         file={"path": "pairs.csv", "columns": {"situation": "situation",
+                                                                "assessment": "analysis"}})
+    assert code == 2 and report is None and s.seen == []
+    assert "params.yaml: teacher.provider: 'file' imports answers, there is no teacher to " \
+           "audit; pass --provider (local, anthropic, anthropic-batch, openai-compatible)" \
+           in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_local_teacher_on_a_small_file(files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The real local teacher (SmolLM2-135M: a machinery check, not a judge of quality)."""
@@ -188,7 +200,8 @@ def test_local_teacher_on_a_small_file(files: Path, monkeypatch: pytest.MonkeyPa
 
     import yaml
 
-    from cbt_datagen.consensus import merge_labels, split_item_id
+    from cbt_datagen.consensus import merge_labels
+    from cbt_datagen.tasks.assessments import split_item_id
     from cbt_datagen.validate import extract_json
     from cbt_eval.metrics import score
     from cbt_schema.params import load_params
@@ -230,7 +243,7 @@ def test_local_teacher_on_a_small_file(files: Path, monkeypatch: pytest.MonkeyPa
 @pytest.mark.parametrize("provider", ["anthropic-batch", "openai-compatible"])
 def test_every_hosted_provider_scores_the_same(files: Path, monkeypatch, provider) -> None:
     """The batch API and an OpenAI-compatible server give the hand-computed figures too."""
-    from cbt_datagen.testing.openai_server import OpenAIServer
+    from cbt_testing.teacher_servers.openai_server import OpenAIServer
 
     monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
     monkeypatch.setenv("CBT_BATCH_POLL_S", "0.05")

@@ -71,23 +71,28 @@ def unseen_crisis() -> list[str]:
 @pytest.fixture(scope="session")
 def trained_probe(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A crisis probe trained like the crisis_probe stage (on safety/train, with the pinned
-    local model) and measured on a two-text held-out set."""
+    local model) and measured on a two-text held-out set; built once for all test workers."""
     from cbt_infer.probe_cli import main
 
     try:
         from cbt_train.base_model import cached_base_model
     except ImportError:
         pytest.skip("cbt-train is not installed (it builds the local model)")
+    from cbt_testing.shared import built_once
+
     base = cached_base_model()
-    out = tmp_path_factory.mktemp("probe")
-    heldout = out / "mini"
-    heldout.with_suffix(".crisis.txt").write_text("\n".join(UNSEEN_CRISIS) + "\n")
-    heldout.with_suffix(".ordinary.txt").write_text(
-        "My flatmate ate my leftovers again and I am fuming.\n")
-    argv = ["--base", str(base), "--train", str(SAFETY / "train"),
-            "--heldout", str(heldout), "--out", str(out / "probe.json"),
-            "--metrics", str(out / "metrics.json")]
-    assert main(argv) == 0
+
+    def build(out: Path) -> None:
+        heldout = out / "mini"
+        heldout.with_suffix(".crisis.txt").write_text("\n".join(UNSEEN_CRISIS) + "\n")
+        heldout.with_suffix(".ordinary.txt").write_text(
+            "My flatmate ate my leftovers again and I am fuming.\n")
+        argv = ["--base", str(base), "--train", str(SAFETY / "train"),
+                "--heldout", str(heldout), "--out", str(out / "probe.json"),
+                "--metrics", str(out / "metrics.json")]
+        assert main(argv) == 0
+
+    out = built_once(tmp_path_factory, "crisis-probe", build)
     return {"probe": out / "probe.json", "metrics": out / "metrics.json", "base": base,
             "encoder": out / "crisis_encoder.gguf"}
 
@@ -132,3 +137,84 @@ def exported(base_dir: Path, adapter_dir: Path, tmp_path_factory: pytest.TempPat
     out = tmp_path_factory.mktemp("gguf")
     export(base_dir, adapter_dir, out, "q4_k_m", system_prompt="Be kind.")
     return out
+
+
+# -- cbt-infer serve ------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def serve_student(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small real student for the server: the pinned SmolLM2 GGUF with the student's task in
+    its metadata, as the export writes it; built once for all test workers."""
+    import shutil
+
+    try:
+        from cbt_train.base_model import cached_base_model
+    except ImportError:
+        pytest.skip("cbt-train is not installed (it builds the base model)")
+    from cbt_infer.gguf_tools import extra_missing
+
+    if (missing := extra_missing()) is not None:
+        pytest.skip(f"extra cbt-infer[export] not installed ({missing})")
+    from cbt_infer.gguf_tools import write_task
+    from cbt_schema.student import StudentTask
+    from cbt_testing.shared import built_once
+
+    def build(out: Path) -> None:
+        gguf = out / "cbt-student.gguf"
+        shutil.copy(next(cached_base_model().glob("*.gguf")), gguf)
+        write_task(gguf, StudentTask(StudentTask.builtin().system_prompt))
+
+    return built_once(tmp_path_factory, "serve-student", build) / "cbt-student.gguf"
+
+
+@pytest.fixture(scope="session")
+def serve_assessor(serve_student: Path):
+    """The torch-free assessor the server answers with: llama.cpp, keywords-only screen (the
+    learned probe is tested through the command), 8 new tokens so answers are quick."""
+    from cbt_infer import Assessor
+    from cbt_infer.backend_hf import Settings
+
+    return Assessor.from_pretrained(gguf=serve_student, crisis_probe=False, n_ctx=1024,
+                                    settings=Settings(max_new_tokens=8))
+
+
+@pytest.fixture
+def serve_on():
+    """Start `cbt-infer serve`'s app on a free loopback port in a thread (uvicorn, the real
+    server): `serve_on(assessor_or_loader, **ServeConfig fields)` returns an object with `url`,
+    `engine` and `config`. Every server started is stopped after the test."""
+    import socket
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    pytest.importorskip("uvicorn", reason="extra cbt-infer[serve] not installed")
+    import uvicorn
+
+    from cbt_infer.serve.app import build_app
+    from cbt_infer.serve.config import ServeConfig
+    from cbt_infer.serve.engine import Engine
+
+    running = []
+
+    def start(load, **fields):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        config = ServeConfig(port=port, **fields)
+        engine = Engine(load if callable(load) else (lambda: load), queue=config.queue)
+        server = uvicorn.Server(uvicorn.Config(build_app(engine, config), host=config.host,
+                                               port=port, log_level="warning",
+                                               access_log=False, lifespan="on"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+            time.sleep(0.02)
+        running.append((server, thread))
+        return SimpleNamespace(url=f"http://127.0.0.1:{port}", engine=engine, config=config)
+
+    yield start
+    for server, thread in running:
+        server.should_exit = True
+        thread.join(30)

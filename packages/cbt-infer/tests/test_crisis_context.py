@@ -15,7 +15,8 @@ def tier(text: str) -> str:
     return tier_for(keyword_signals(text), None, None)
 
 
-# Hard ordinary situations that used to get the resources only, with no analysis.
+# Hard ordinary situations whose keyword hits are distanced (someone else, the past, an
+# everyday injury): resources first, then the analysis, never the resources alone.
 REPRODUCTIONS = [
     "My best friend told me she's been cutting again and I don't know how to help her.",
     "My sister is in hospital after an overdose and I can't stop shaking.",

@@ -143,7 +143,7 @@ def test_llama_backend_stops_a_looping_completion() -> None:
 @pytest.fixture(scope="module")
 def tiny(base_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     """A tiny random model with the real tokenizer (the logits are forced in each test)."""
-    testing = pytest.importorskip("cbt_train.testing")
+    testing = pytest.importorskip("cbt_testing.training")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     folder = testing.make_tiny_model(base_dir, tmp_path_factory.mktemp("tiny") / "tiny")

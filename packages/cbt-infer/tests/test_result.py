@@ -69,3 +69,18 @@ def test_each_quote_is_checked_against_the_persons_words() -> None:
     result = from_generation(situation, gen, NOTICE, "transformers", 384)
     assert result.quote_found == [] and result.to_dict()["quote_fidelity"] is None
     assert NOT_YOURS not in format_text(result)
+
+
+def test_an_answer_cut_before_its_closing_keeps_the_findings_the_parser_read() -> None:
+    """from_generation reads the answer with the student task's parser, once: `findings` is all
+    it read (what evaluation scores), `assessment` None; to_dict is unchanged by it."""
+    from cbt_schema.student import StudentTask
+
+    text = render_assessment(ASSESSMENT).replace(ASSESSMENT.closing, "")
+    gen = Generation(text=text, tokens=384, finish_reason="length")
+    result = from_generation("I'm useless", gen, NOTICE, "transformers", 384)
+    read = StudentTask.parse(text)
+    assert result.assessment is None and read.assessment is None
+    assert result.findings == read.findings == ASSESSMENT.findings
+    assert result.quote_found == []  # quotes are checked for the assessment's findings
+    assert "findings" not in result.to_dict()

@@ -21,7 +21,7 @@ NO_TORCH = ("import sys, cbt_infer.cli; "
 
 
 def test_an_adapter_carries_its_prompt_to_any_folder(base_dir: Path, adapter_dir: Path,
-                                                     tmp_path: Path, monkeypatch, capsys) -> None:
+                                                     tmp_path: Path, monkeypatch, caplog) -> None:
     from cbt_infer import Assessor
     from cbt_schema.student import DEFAULT_SYSTEM_PROMPT, TASK_FILE, StudentTask
 
@@ -35,15 +35,16 @@ def test_an_adapter_carries_its_prompt_to_any_folder(base_dir: Path, adapter_dir
     assert trained.system_prompt == "Trained: name the distortions kindly."
     result = trained.assess(SITUATION, max_new_tokens=4)
     assert result.prompt_source == str(carried / TASK_FILE)
-    assert "note" not in capsys.readouterr().err
+    assert not [m for m in caplog.messages if "note" in m]  # warnings: stderr for a library user
     other = Assessor.from_pretrained(base_dir, adapter=carried, system_prompt="Be brief.",
                                      crisis_probe=False)
-    assert "differs from the one the model was trained with" in capsys.readouterr().err
+    assert "differs from the one the model was trained with" in caplog.text
+    caplog.clear()
     assert other.assess(SITUATION, max_new_tokens=4).prompt_source.startswith(
         "explicit (differs")
     foreign = Assessor.from_pretrained(base_dir, adapter=adapter_dir, crisis_probe=False)
     assert foreign.system_prompt == DEFAULT_SYSTEM_PROMPT
-    assert "carries no trained prompt" in capsys.readouterr().err
+    assert "carries no trained prompt" in caplog.text
 
 
 @needs_llama

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cbt_schema.jsonl import write_jsonl
-from cbt_train.testing import make_examples, make_tiny_model
+from cbt_testing.training import make_examples, make_tiny_model
 
 
 @pytest.fixture

@@ -47,7 +47,7 @@ def hub_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_hub_source_writes_config_tokenizer_and_manifest(tmp_path: Path, hub_cache: Path,
                                                          base_model_dir: Path) -> None:
-    from cbt_train.testing import make_llama3_model, write_hub_snapshot
+    from cbt_testing.training import make_llama3_model, write_hub_snapshot
 
     tiny = make_llama3_model(base_model_dir, tmp_path / "tiny", weights=False)
     write_hub_snapshot(hub_cache, "org/some-model", tiny, commit="c" * 40)

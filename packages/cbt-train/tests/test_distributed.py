@@ -14,8 +14,8 @@ import yaml
 
 from cbt_schema import UserError
 from cbt_schema.jsonl import write_jsonl
+from cbt_testing.training import make_examples
 from cbt_train.checkpoints import prepare_checkpoints
-from cbt_train.testing import make_examples
 
 CLI = Path(sys.executable).parent / "cbt-train"
 

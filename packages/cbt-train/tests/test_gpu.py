@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from cbt_schema.jsonl import write_jsonl
-from cbt_train.testing import make_examples
+from cbt_testing.training import make_examples
 
 
 def _cuda() -> bool:

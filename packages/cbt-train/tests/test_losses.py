@@ -8,9 +8,10 @@ import pytest
 
 from cbt_schema import UserError
 from cbt_schema.params import load_params
-from cbt_train.losses import Encoded, encode, split_losses
-from cbt_train.testing import make_examples
-from cbt_train.train import run_training, sft_kwargs, training_template
+from cbt_testing.training import make_examples
+from cbt_train.chat_template import Encoded, encode, training_template
+from cbt_train.losses import split_losses
+from cbt_train.train import run_training, sft_kwargs
 
 KEYS = ("initial_train", "final_train", "initial_test", "final_test")
 REPLY = "That sounds hard.\n\nYou are doing well."
@@ -102,6 +103,20 @@ def test_each_loss_covers_its_tokens(tiny_base: Path) -> None:
     single = split_losses(model, examples, batch_size=1)
     assert single["assistant"] == pytest.approx(sum(p[0] / p[1] for p in parts) / 2, rel=1e-5)
     assert single["all"] == pytest.approx(sum(p[2] / p[3] for p in parts) / 2, rel=1e-5)
+
+
+def test_token_counts_are_the_loss_tokens(tiny_base: Path, tmp_path: Path) -> None:
+    """The train stage's counts (metrics tokens.train, train_assistant) are encode's tokens."""
+    from cbt_schema.jsonl import write_jsonl
+    from cbt_train.data import load_split, measure
+
+    tokenizer, template = _tokenizer(tiny_base)
+    write_jsonl(tmp_path / "train.jsonl", make_examples(3))
+    split = load_split(tmp_path / "train.jsonl", "train")
+    measure(split, tokenizer, template, max_length=80)
+    encoded = encode(split.conversations(), tokenizer, template, 80)
+    assert split.tokens == sum(len(ex.ids) for ex in encoded) == 3 * 80  # each one cut
+    assert split.trained_tokens == sum(sum(ex.assistant) for ex in encoded) > 0
 
 
 def test_loss_on_rejects_other_values(tmp_path: Path) -> None:

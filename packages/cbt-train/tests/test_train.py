@@ -13,8 +13,8 @@ from transformers import TrainerCallback
 
 from cbt_schema.student import ANSWER_FORMAT, StudentTask
 from cbt_schema.timings import read_timings
+from cbt_testing.training import SYSTEM
 from cbt_train.callbacks import NonFiniteLoss
-from cbt_train.testing import SYSTEM
 from cbt_train.train import run_training
 
 

@@ -3,14 +3,16 @@ the metrics, in order: join, duplicates, split, chat examples, token counts, rep
 
 from __future__ import annotations
 
+import logging
 import statistics
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cbt_schema import UserError
 from cbt_schema.params import PipelineParams
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -21,10 +23,6 @@ class Paths:
     out: Path           # train.jsonl, test.jsonl, report.json, lengths.csv
     metrics: Path
     plots: Path         # the plot tables and summary.png
-
-
-def _log(msg: str) -> None:
-    print(f"cbt-dataset: {msg}", file=sys.stderr)
 
 
 def _join(params: PipelineParams, paths: Paths) -> Any:
@@ -39,11 +37,11 @@ def _join(params: PipelineParams, paths: Paths) -> Any:
                   seeds_path=str(paths.seeds), events_path=str(paths.events),
                   assessments_path=str(paths.assessments),
                   max_excluded_fraction=cfg.max_excluded_fraction,
-                  require_read=cfg.target == "rendered")
+                  require_labelled=cfg.target == "rendered")
     if joined.excluded:
         reasons = ", ".join(f"{k}: {v}" for k, v in joined.excluded_by_reason.items())
-        _log(f"excluded {len(joined.excluded)} records ({reasons}); listed in "
-             f"{paths.out / 'report.json'}")
+        log.warning("cbt-dataset: excluded %s records (%s); listed in %s",
+                    len(joined.excluded), reasons, paths.out / "report.json")
     return joined
 
 
@@ -53,14 +51,15 @@ def _split(params: PipelineParams, paths: Paths, samples: list, groups: list,
 
     test_n = resolve_test_count(params.dataset.test_size, len(kept), source=source,
                                 records_from=paths.events)
-    unread = [i for i in kept if not samples[i].read]  # verbatim imports: train only
+    unlabelled = [i for i in kept if not samples[i].labelled]  # verbatim imports: train only
     split = stratified_group_split(groups, [s.stratum for s in samples],
                                    [s.id for s in samples], test_n, params.base.seed,
-                                   train_only=unread)
-    if unread:
-        _log(f"{len(unread)} imported assessments the parser could not read train with their "
-             f"own text and stay out of the test split (they carry no labels to score)")
-    if not split.test and len(unread) == len(kept):
+                                   train_only=unlabelled)
+    if unlabelled:
+        log.info("cbt-dataset: %s imported assessments the parser could not read train with "
+                 "their own text and stay out of the test split (they carry no labels to score)",
+                 len(unlabelled))
+    if not split.test and len(unlabelled) == len(kept):
         raise UserError(f"{paths.assessments}: the parser read none of the imported "
                         "assessments, so no test example could be scored; see "
                         "metrics/datagen.json (assessments.parse.problems)")
@@ -68,11 +67,11 @@ def _split(params: PipelineParams, paths: Paths, samples: list, groups: list,
         raise UserError(f"{source}: dataset.test_size: near-duplicate clusters of "
                         f"{paths.events} are too large to split {len(kept)} records into "
                         f"{test_n} test records")
-    return split, test_n, unread
+    return split, test_n, unlabelled
 
 
 def _metrics(params: PipelineParams, joined: Any, dedup: Any, kept: list[int], dropped: list,
-             split: Any, test_n: int, unread: list[int], tokens: Any, report: Any,
+             split: Any, test_n: int, unlabelled: list[int], tokens: Any, report: Any,
              over: list[str]) -> dict[str, Any]:
     cfg, samples = params.dataset, joined.samples
     side = {i: "train" for i in split.train} | {i: "test" for i in split.test}
@@ -90,7 +89,7 @@ def _metrics(params: PipelineParams, joined: Any, dedup: Any, kept: list[int], d
             "dropped": len(dropped), "kept": len(kept)},
         "target": cfg.target,
         "split": {"train": len(split.train), "test": len(split.test), "test_target": test_n,
-                  "train_only_unlabelled": len(unread),
+                  "train_only_unlabelled": len(unlabelled),
                   "test_fraction": round(len(split.test) / len(kept), 4),
                   "emotions": len({samples[i].emotion for i in kept}),
                   "emotions_in_test": len({samples[i].emotion for i in split.test}),
@@ -136,7 +135,7 @@ def build_dataset(params: PipelineParams, paths: Paths, *, tokenizer: str | None
                             shingle_size=cfg.shingle_size, num_perm=cfg.num_perm,
                             progress=progress)
     kept, groups, dropped = dedup.resolve(cfg.near_duplicates)
-    split, test_n, unread = _split(params, paths, samples, groups, kept, source)
+    split, test_n, unlabelled = _split(params, paths, samples, groups, kept, source)
     system = load_system_prompt(cfg.system_prompt)
     examples = {i: to_chat(samples[i], system, cfg.target == "verbatim") for i in kept}
     tokens = count_tokens([examples[i] for i in kept],
@@ -147,7 +146,7 @@ def build_dataset(params: PipelineParams, paths: Paths, *, tokenizer: str | None
                           [token_of.get(i, 0) for i in range(len(samples))] if token_of
                           else None, max_length, cfg.target == "verbatim")
     over = sorted(samples[i].id for i in kept if token_of and token_of[i] > max_length)
-    metrics = _metrics(params, joined, dedup, kept, dropped, split, test_n, unread, tokens,
+    metrics = _metrics(params, joined, dedup, kept, dropped, split, test_n, unlabelled, tokens,
                        report, over)
     _write(paths, samples, examples, split, dedup, dropped, joined, report, tokens, over,
            metrics)
@@ -155,10 +154,10 @@ def build_dataset(params: PipelineParams, paths: Paths, *, tokenizer: str | None
         _figure(report, paths.plots / "summary.png",
                 _caption(metrics, len(joined.excluded), over, max_length, tokens.note))
     if not tokens.counts:
-        _log(f"token counts {tokens.note}")
+        log.info("cbt-dataset: token counts %s", tokens.note)
     elif over:
-        _log(f"{len(over)} examples are longer than train.max_length ({max_length} tokens); "
-             f"listed in {paths.out / 'report.json'}")
+        log.warning("cbt-dataset: %s examples are longer than train.max_length (%s tokens); "
+                    "listed in %s", len(over), max_length, paths.out / "report.json")
     print(f"wrote {len(split.train)} train and {len(split.test)} test examples to {paths.out} "
           f"({len(dedup.exact)} exact and {metrics['duplicates']['near_records']} near "
           f"duplicates, {len(joined.excluded)} excluded); metrics in {paths.metrics}")

@@ -38,5 +38,5 @@ def to_chat(sample: Sample, system: str, verbatim: bool = False) -> ChatExample:
                      {"role": "assistant", "content": target_text(sample, verbatim)}],
         "emotion": sample.emotion,
         "distortions": list(dict.fromkeys(f.distortion for f in sample.findings)),
-        "labelled": sample.read,
+        "labelled": sample.labelled,
     })

@@ -15,36 +15,39 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cbt_schema import logs, paths
 from cbt_schema.errors import run_cli
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cbt-dataset", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--params", default="params.yaml", help="params file")
-    p.add_argument("--seeds", default="data/seeds.jsonl")
-    p.add_argument("--events", default="data/generated/events.jsonl")
-    p.add_argument("--assessments", default="data/generated/assessments.jsonl")
-    p.add_argument("--out", default="data/splits", help="folder for train/test JSONL + report")
-    p.add_argument("--metrics", default="metrics/data.json")
-    p.add_argument("--plots", default="plots/data", help="folder for plot tables and the PNG")
+    p.add_argument("--params", default=paths.PARAMS, help="params file")
+    p.add_argument("--seeds", default=paths.SEEDS)
+    p.add_argument("--events", default=paths.EVENTS)
+    p.add_argument("--assessments", default=paths.ASSESSMENTS)
+    p.add_argument("--out", default=paths.SPLITS, help="folder for train/test JSONL + report")
+    p.add_argument("--metrics", default=paths.DATA_METRICS)
+    p.add_argument("--plots", default=paths.DATA_PLOTS, help="folder for plot tables and the PNG")
     p.add_argument("--tokenizer", help="override dataset.tokenizer ('' skips token counts)")
     p.add_argument("--figure", action=argparse.BooleanOptionalAction, default=True,
                    help="render PLOTS/summary.png (default: yes; needs matplotlib)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bars on stderr (default: when it is a terminal)")
+    logs.add_verbosity(p)
     return p
 
 
 def _main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    logs.configure(args)
     from cbt_dataset.build import Paths, build_dataset
     from cbt_schema.params import load_params
 
-    paths = Paths(seeds=Path(args.seeds), events=Path(args.events),
+    files = Paths(seeds=Path(args.seeds), events=Path(args.events),
                   assessments=Path(args.assessments), out=Path(args.out),
                   metrics=Path(args.metrics), plots=Path(args.plots))
-    build_dataset(load_params(args.params), paths, tokenizer=args.tokenizer,
+    build_dataset(load_params(args.params), files, tokenizer=args.tokenizer,
                   figure=args.figure, progress=args.progress, source=args.params)
     return 0
 

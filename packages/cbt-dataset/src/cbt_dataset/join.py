@@ -32,7 +32,7 @@ class Sample:
         return self.seed.emotion
 
     @property
-    def read(self) -> bool:
+    def labelled(self) -> bool:
         """Whether its distortions are known (an imported text the parser read, or any
         generated assessment)."""
         return self.record.assessment is not None
@@ -89,10 +89,10 @@ def read_records(path: str | Path, model: type[M], allow_empty: bool = False) ->
 
 def join(seeds: list[Seed], events: list[Event], records: list[AssessmentRecord], *,
          seeds_path: str, events_path: str, assessments_path: str,
-         max_excluded_fraction: float = 1.0, require_read: bool = False) -> JoinResult:
+         max_excluded_fraction: float = 1.0, require_labelled: bool = False) -> JoinResult:
     """Join in event order. Events without a seed or an assessment, assessments of unknown
     events and second assessments of one event are excluded and listed; so, with
-    `require_read`, is an imported assessment the parser could not read. Nothing is dropped
+    `require_labelled`, is an imported assessment the parser could not read. Nothing is dropped
     silently. No joined record at all, or too many events left out, is a UserError.
 
     An imported event carries its own seed; a generated one names a seed in `seeds`."""
@@ -125,14 +125,16 @@ def join(seeds: list[Seed], events: list[Event], records: list[AssessmentRecord]
             events_out += 1
             excluded.append(Exclusion(event.id, events_path, "event_without_assessment",
                                       f"no assessment in {assessments_path}"))
-        elif require_read and rec.assessment is None:
-            events_out += 1
-            excluded.append(Exclusion(rec.id, assessments_path, "assessment_unread",
-                                      "the parser could not read this imported assessment; "
-                                      "dataset.target: verbatim trains on its own text"))
         else:
+            sample = Sample(seed, event, rec)
+            if require_labelled and not sample.labelled:
+                events_out += 1
+                excluded.append(Exclusion(rec.id, assessments_path, "assessment_unread",
+                                          "the parser could not read this imported assessment; "
+                                          "dataset.target: verbatim trains on its own text"))
+                continue
             used_seeds.add(seed.id)
-            samples.append(Sample(seed, event, rec))
+            samples.append(sample)
 
     counts = {"seeds": len(seeds), "events": len(events), "assessments": len(records),
               "joined": len(samples), "excluded": len(excluded),

@@ -68,13 +68,14 @@ def _histogram(values: Sequence[int], unit: str, column: str) -> list[dict]:
 def build_report(samples: Sequence[Sample], train: Sequence[int], test: Sequence[int],
                  tokens: list[int] | None, max_length: int, verbatim: bool = False) -> Report:
     """Distributions over the final dataset (after exclusions and dedup), both splits; the
-    distortion figures over the labelled records (an unread import has no labels)."""
+    distortion figures over the labelled records (an import the parser could not read has
+    none)."""
     split_of = {i: "train" for i in train} | {i: "test" for i in test}
     order = [i for i in range(len(samples)) if i in split_of]
     ev_words = [_words(samples[i].event.text) for i in order]
     as_words = [_words(target_text(samples[i], verbatim)) for i in order]
     seeds = [samples[i].seed for i in order]
-    findings = [samples[i].findings for i in order if samples[i].read]
+    findings = [samples[i].findings for i in order if samples[i].labelled]
     rank = {d: k for k, d in enumerate(Distortion)}
     labels = [sorted({f.distortion for f in fs}, key=rank.__getitem__) for fs in findings]
 

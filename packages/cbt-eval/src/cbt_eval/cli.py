@@ -19,6 +19,7 @@ import json
 import sys
 from pathlib import Path
 
+from cbt_schema import logs, paths
 from cbt_schema.errors import UserError, run_cli
 
 
@@ -27,24 +28,24 @@ def _parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     ev = sub.add_parser("evaluate", help="student vs baseline on the test split")
-    ev.add_argument("--test", type=Path, default=Path("data/splits/test.jsonl"))
-    ev.add_argument("--metrics", type=Path, default=Path("metrics/eval.json"))
-    ev.add_argument("--report", type=Path, default=Path("reports/eval.md"))
-    ev.add_argument("--plots", type=Path, default=Path("plots/eval"))
+    ev.add_argument("--test", type=Path, default=paths.TEST_SPLIT)
+    ev.add_argument("--metrics", type=Path, default=paths.EVAL_METRICS)
+    ev.add_argument("--report", type=Path, default=paths.EVAL_REPORT)
+    ev.add_argument("--plots", type=Path, default=paths.EVAL_PLOTS)
     ext = sub.add_parser("external", help="score a labelled CSV/JSONL of real texts")
     _labelled_options(ext)
-    ext.add_argument("--out", type=Path, default=Path("reports/external.json"))
+    ext.add_argument("--out", type=Path, default=paths.EXTERNAL_REPORT)
     ext.add_argument("--baseline", action="store_true", help="also score the untuned base")
     for p in (ev, ext):
-        p.add_argument("--params", default="params.yaml")
-        p.add_argument("--base", type=Path, default=Path("models/base"))
-        p.add_argument("--adapter", type=Path, default=Path("models/adapter"))
+        p.add_argument("--params", default=paths.PARAMS)
+        p.add_argument("--base", type=Path, default=paths.BASE_MODEL)
+        p.add_argument("--adapter", type=Path, default=paths.ADAPTER)
         p.add_argument("--gguf", type=Path, help="student as a GGUF file (llama backend)")
         p.add_argument("--limit", type=int, help="only the first K examples")
-    sub.add_parser("mapping-template", help="print the label mapping template")
+    template = sub.add_parser("mapping-template", help="print the label mapping template")
     from cbt_eval.teacher_cli import add_parsers
 
-    add_parsers(sub, _labelled_options)
+    logs.add_verbosity(parser, ev, ext, template, *add_parsers(sub, _labelled_options))
     return parser
 
 
@@ -59,6 +60,7 @@ def _labelled_options(p: argparse.ArgumentParser) -> None:
 
 def _main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    logs.configure(args)
     if args.command == "mapping-template":
         sys.stdout.write((Path(__file__).parent / "mapping_template.yaml").read_text())
         return 0

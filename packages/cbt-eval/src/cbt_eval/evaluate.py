@@ -47,13 +47,12 @@ def load_test(path: Path, limit: int | None) -> list[ChatExample]:
     return examples[:limit] if limit else examples
 
 
-def system_scores(gold: list[frozenset[str]], preds, examples, assessor, params: EvalParams,
-                  seed: int, reference: dict) -> dict:
+def system_scores(gold: list[frozenset[str]], preds, losses: dict[str, float | None],
+                  params: EvalParams, seed: int, reference: dict) -> dict:
     result = score(gold, preds.labels, LABELS)
     result["ci"] = bootstrap_ci(gold, preds.labels, LABELS, resamples=params.bootstrap, seed=seed)
     result["margin"] = margin(gold, preds.labels, reference, LABELS, resamples=params.bootstrap,
                               seed=seed)
-    losses = test_losses(assessor, examples)
     result.update(format_validity=preds.format_validity, mean_findings=preds.mean_findings,
                   quote_fidelity=preds.quote_fidelity,
                   seconds_per_example=preds.seconds_per_example, test_loss=losses["assistant"],
@@ -78,8 +77,8 @@ def run_evaluation(test: Path, base: Path, adapter: Path | None, params: EvalPar
                                  asked, gguf if name == "student" else None)
         asked = asked or assessor.system_prompt
         preds = predict(assessor, situations, params, seed)
-        results[name] = system_scores(gold, preds, examples, assessor, params, seed,
-                                      results["reference"])
+        results[name] = system_scores(gold, preds, test_losses(assessor, examples, base),
+                                      params, seed, results["reference"])
         answers[name] = preds.labels
         release(assessor)
     worked = [{"situation": situations[i], "teacher": gold[i],

@@ -1,4 +1,4 @@
-"""Run a model over situations and read its answers back into distortion sets."""
+"""Run a model over situations and score its answers as inference read them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cbt_schema import ChatExample, parse_assessment
+from cbt_schema import ChatExample, UserError
 from cbt_schema.params import EvalParams
 from cbt_schema.quotes import fidelity, quotes_found
 
@@ -52,55 +52,50 @@ def load_assessor(base: str | Path, adapter: str | Path | None, params: EvalPara
 
 
 def predict(assessor, situations: list[str], params: EvalParams, seed: int) -> Predictions:
-    """Greedy answers for every situation (the crisis screen is off: every text is scored)."""
+    """Greedy answers for every situation (the crisis screen is off: every text is scored),
+    scored on every finding inference read from each (AssessResult.findings), so an answer
+    cut off before its closing still counts the distortions it named."""
     start = time.perf_counter()
     results = assessor.assess_many(situations, batch_size=params.batch_size, screen_input=False,
                                    progress=True, max_new_tokens=params.max_new_tokens,
                                    temperature=0.0, seed=seed)
     seconds = (time.perf_counter() - start) / max(len(situations), 1)
-    parses = [parse_assessment(r.raw) for r in results]
     return Predictions(
-        labels=[frozenset(d.value for d in p.distortions) for p in parses],
+        labels=[frozenset(f.distortion.value for f in r.findings) for r in results],
         parsed=[r.parsed for r in results],
-        findings=[len(p.findings) for p in parses],
+        findings=[len(r.findings) for r in results],
         raw=[r.raw for r in results],
         seconds_per_example=seconds,
-        quotes=[quotes_found((f.thought for f in p.findings), situation)
-                for p, situation in zip(parses, situations, strict=True)],
+        quotes=[quotes_found((f.thought for f in r.findings), situation)
+                for r, situation in zip(results, situations, strict=True)],
     )
 
 
-def test_losses(assessor, examples: list[ChatExample]) -> dict[str, float | None]:
+def test_losses(assessor, examples: list[ChatExample],
+                base: str | Path) -> dict[str, float | None]:
     """Mean cross-entropy per token of the test conversations under the model, two ways (as
     train.loss_on defines them, so runs compare with the paper's losses whichever it used):
-    `assistant`, the teacher's answers only (after the generation prompt), and `all`, every
-    token after the first. None for both when the backend has no transformers model."""
+    `assistant`, the teacher's answers (each reply from its first token to the end of the
+    conversation), and `all`, every token after the first. The tokens are the ones training
+    finds (cbt_train.chat_template.encode, with `base`'s training template), uncut; each
+    figure is the mean over every such token of the split (cbt_train.losses.pooled_losses).
+    None for both when the backend has no transformers model or the template no training
+    variant."""
     backend = assessor.backend
     model, tokenizer = getattr(backend, "model", None), getattr(backend, "tokenizer", None)
     none: dict[str, float | None] = {"assistant": None, "all": None}
     if model is None or tokenizer is None:
         return none
-    import torch
-    import torch.nn.functional as F
+    from cbt_train.chat_template import encode, training_template
+    from cbt_train.losses import pooled_losses
 
-    total, count = {"assistant": 0.0, "all": 0.0}, {"assistant": 0, "all": 0}
-    model.eval()
-    for ex in examples:
-        messages = [m.model_dump() for m in ex.messages]
-        prompt = tokenizer.apply_chat_template(messages[:-1], tokenize=False,
-                                               add_generation_prompt=True)
-        full = tokenizer.apply_chat_template(messages, tokenize=False)
-        if not full.startswith(prompt):
-            return none
-        prompt_len = len(tokenizer(prompt, add_special_tokens=False).input_ids)
-        ids = tokenizer(full, add_special_tokens=False, return_tensors="pt").input_ids
-        with torch.no_grad():
-            logits = model(input_ids=ids.to(model.device)).logits[0, :-1].float()
-        nll = F.cross_entropy(logits, ids[0, 1:].to(model.device), reduction="none")
-        for kind, start in (("assistant", max(prompt_len - 1, 0)), ("all", 0)):
-            total[kind] += float(nll[start:].sum())
-            count[kind] += int(nll[start:].numel())
-    return {k: total[k] / count[k] if count[k] else None for k in total}
+    try:
+        template = training_template(tokenizer, base)
+    except UserError:
+        return none
+    rows = [{"messages": [m.model_dump() for m in ex.messages]} for ex in examples]
+    return pooled_losses(model, [ex.reply_to_end()
+                                 for ex in encode(rows, tokenizer, template, max_length=None)])
 
 
 def perplexity(loss: float | None) -> float | None:

@@ -9,8 +9,9 @@ measures exactly what the assessments stage would get. Differences, both on purp
   interrupted audit resumes without paying twice and never mixes with the pipeline's log.
 
 With teacher.samples k > 1 each text is asked k times and scored on the merged labels
-(cbt_datagen.consensus), with Fleiss' kappa. A text whose every reply was quarantined counts as
-naming nothing (the teacher failed it); a text the cost ceiling left unasked is not scored.
+(cbt_datagen.tasks.assessments), with Fleiss' kappa. A text whose every reply was quarantined
+counts as naming nothing (the teacher failed it); a text the cost ceiling left unasked is not
+scored.
 """
 
 from __future__ import annotations
@@ -39,40 +40,38 @@ def teacher_replies(texts: list[str], params: PipelineParams, *, work_dir: Path,
                     ) -> tuple[dict[str, list[tuple[int, Any]]], Any, str]:
     """Ask the teacher about every text (k samples each): ({text id: [(sample, record)]},
     the engine's StageResult, the prompt's sha256)."""
-    from cbt_datagen.budget import Budget
-    from cbt_datagen.consensus import sample_item_id
     from cbt_datagen.engine import run_stage
     from cbt_datagen.model_table import check_model, price_for
-    from cbt_datagen.prompts import load_prompt, schema_for
-    from cbt_datagen.providers.factory import make_provider
-    from cbt_datagen.specs import assessment_builder, assessment_spec, key_params
-    from cbt_schema import Assessment, Event
+    from cbt_datagen.money import Budget
+    from cbt_datagen.prompts import load_prompt
+    from cbt_datagen.sources import TeacherSource
+    from cbt_datagen.tasks import assessments
+    from cbt_schema import Event
 
     teacher, section = params.teacher, params.assessments
     check_model(teacher, source=source)
     price = price_for(teacher.model, teacher.prices, source=source)
     prompt = load_prompt(section.prompt, section.few_shot)
-    schema = schema_for(Assessment)
-    schema["properties"]["findings"]["minItems"] = 0
+    schema = assessments.open_schema()
     k = teacher.samples
-    items = [(sample_item_id(text_id(t), j),
+    items = [(assessments.sample_item_id(text_id(t), j),
               prompt.user(Event(id=text_id(t), seed_id="audit", situation=t)))
              for t in texts for j in range(1, k + 1)]
     replies: dict[str, list[tuple[int, Any]]] = {}
-    build = assessment_builder(lambda sample, record: replies.setdefault(
+    build = assessments.builder(lambda sample, record: replies.setdefault(
         record.event_id, []).append((sample, record)), prefix="audit")
 
-    batch = teacher.provider == "anthropic-batch"
+    teaching = TeacherSource(params)
     output_bound = section.max_tokens + (teacher.thinking_max_tokens
                                          if teacher.thinking == "adaptive" else 0)
-    budget = (Budget(max_usd, price, batch, output_bound) if max_usd is not None else None)
-    spec = assessment_spec(prompt, section.max_tokens, stage="teacher-audit", build=build,
-                           key_params={**key_params(params, section.max_tokens),
-                                       "findings": "open"},
-                           schema_of=lambda _item: schema)
-    provider = make_provider(teacher, seed=params.base.seed, state_dir=work_dir)
-    result = run_stage(provider, spec, items, work_path=work_dir / LOG_NAME,
-                       max_attempts=teacher.max_attempts, price=price, batch=batch,
+    budget = (Budget(max_usd, price, teaching.batch, output_bound) if max_usd is not None
+              else None)
+    task = assessments.task(prompt, section.max_tokens, name="teacher-audit", build=build,
+                            key_params={**teaching.key_params(section.max_tokens),
+                                        "findings": "open"},
+                            schema_of=lambda _item: schema)
+    result = run_stage(teaching.provider(work_dir), task, items, work_path=work_dir / LOG_NAME,
+                       max_attempts=teacher.max_attempts, price=price, batch=teaching.batch,
                        progress=progress, budget=budget)
     return replies, result, prompt.sha256
 
@@ -82,7 +81,7 @@ def audit(data: LabelledSet, params: PipelineParams, *, work_dir: Path,
           bootstrap: int = 1000, source: str = "params.yaml") -> dict[str, Any]:
     """The audit report: the teacher, the data, every metric with intervals, cost and
     throughput, and (k > 1) agreement."""
-    from cbt_datagen.consensus import choose_targets, labels_of, split_item_id
+    from cbt_datagen.tasks.assessments import choose_targets, labels_of, split_item_id
 
     texts = data.texts[:limit] if limit else data.texts
     gold_by_text = dict(zip(texts, data.gold, strict=False))

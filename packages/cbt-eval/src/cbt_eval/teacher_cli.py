@@ -7,16 +7,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cbt_schema import UserError
+from cbt_schema import UserError, paths
 
 PROVIDERS = ("local", "anthropic", "anthropic-batch", "openai-compatible")
 
 
-def add_parsers(sub: Any, labelled_options: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_parsers(sub: Any, labelled_options: Callable[[argparse.ArgumentParser], None]
+                ) -> tuple[argparse.ArgumentParser, ...]:
+    """Add the two subcommands to `sub`; return their parsers."""
     t = sub.add_parser("teacher", help="score a teacher provider on a labelled file, with "
                        "cost, before paying for a full run")
     labelled_options(t)
-    t.add_argument("--params", default="params.yaml",
+    t.add_argument("--params", default=paths.PARAMS,
                    help="the teacher, the assessment prompt and the seed come from here")
     t.add_argument("--provider", choices=PROVIDERS, help="override teacher.provider")
     t.add_argument("--model", help="override teacher.model")
@@ -28,15 +30,16 @@ def add_parsers(sub: Any, labelled_options: Callable[[argparse.ArgumentParser], 
                    help="stop before this run could pay more than this (resumed replies are "
                    "free); what was paid for is kept and scored")
     t.add_argument("--label", help="the row's name in the side-by-side report")
-    t.add_argument("--work-dir", type=Path, default=Path(".cache/datagen"),
+    t.add_argument("--work-dir", type=Path, default=paths.DATAGEN_WORK,
                    help="resume log of paid replies")
     t.add_argument("--out", type=Path, help="report JSON (default: "
                    "reports/teachers/<provider>-<model>[-k<k>].json)")
     t.add_argument("--no-progress", action="store_true")
     r = sub.add_parser("teachers-report", help="side by side: audits -> markdown + DVC plot")
     r.add_argument("audits", nargs="+", type=Path, help="report JSONs of cbt-eval teacher")
-    r.add_argument("--out", type=Path, default=Path("reports/teachers.md"))
-    r.add_argument("--plot", type=Path, default=Path("plots/teachers.json"))
+    r.add_argument("--out", type=Path, default=paths.TEACHERS_REPORT)
+    r.add_argument("--plot", type=Path, default=paths.TEACHERS_PLOT)
+    return t, r
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -64,9 +67,12 @@ def _teacher_params(args: argparse.Namespace) -> Any:
     except ValidationError as exc:
         raise UserError(format_validation_error(f"{args.params} (with the command's "
                                                 "overrides)", exc)) from None
-    if params.teacher.provider == "file":
-        raise UserError(f"{args.params}: teacher.provider: 'file' imports answers, there is "
-                        f"no teacher to audit; pass --provider ({', '.join(PROVIDERS)})")
+    from cbt_datagen.sources import imports
+
+    if imports(params.teacher):
+        raise UserError(f"{args.params}: teacher.provider: {params.teacher.provider!r} imports "
+                        f"answers, there is no teacher to audit; pass --provider "
+                        f"({', '.join(PROVIDERS)})")
     return params
 
 
@@ -89,7 +95,7 @@ def _teacher(args: argparse.Namespace) -> int:
     t = params.teacher
     report["label"] = args.label or f"{t.provider}:{t.model}" + (
         f" k={t.samples}" if t.samples > 1 else "")
-    out = args.out or Path("reports/teachers") / (
+    out = args.out or Path(paths.TEACHER_AUDITS) / (
         f"{t.provider}-{t.model}".replace("/", "_") + (f"-k{t.samples}" if t.samples > 1
                                                       else "") + ".json")
     write_json(out, report)

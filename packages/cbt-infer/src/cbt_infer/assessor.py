@@ -234,17 +234,21 @@ class Assessor:
         return self.assess_many([situation], screen_input=screen_input, progress=False,
                                 **overrides)[0]
 
-    def stream(self, situation: str, *, screen_input: bool = True, **overrides) -> Stream:
-        return Stream(self._stream(situation, screen_input, self._settings(overrides)))
+    def stream(self, situation: str, *, screen_input: bool = True,
+               verdict: Screen | None = None, **overrides) -> Stream:
+        """Stream one situation's answer. `verdict` is the policy's verdict when the caller
+        already screened the situation (the server screens before it queues a generation)."""
+        return Stream(self._stream(situation, screen_input, self._settings(overrides), verdict))
 
     def _verdict(self, situation: str, screen_input: bool) -> Screen | None:
         if not screen_input or not isinstance(situation, str) or not situation.strip():
             return None  # off (evaluation), or an empty input _prepare reports
         return self.policy.verdict(situation)
 
-    def _stream(self, situation: str, screen_input: bool,
-                settings: Settings) -> Iterator[str]:
-        verdict = self._verdict(situation, screen_input)
+    def _stream(self, situation: str, screen_input: bool, settings: Settings,
+                verdict: Screen | None = None) -> Iterator[str]:
+        if verdict is None:
+            verdict = self._verdict(situation, screen_input)
         if verdict is not None and verdict.crisis:
             result = self.policy.answer(situation, verdict)
             yield result.display

@@ -1,5 +1,5 @@
 """Which student answers: the exported GGUF on llama.cpp when there is one (no torch), else
-the base model and adapter on transformers. One place for the default model paths."""
+the base model and adapter on transformers, from the pipeline's paths (cbt_schema.paths)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
+from cbt_schema import paths
 from cbt_schema.errors import UserError
 
-DEFAULT_GGUFS = ("models/gguf/cbt-student-q4_k_m.gguf", "models/gguf/cbt-student-f16.gguf")
-DEFAULT_BASE = "models/base"
-DEFAULT_ADAPTER = "models/adapter"
+DEFAULT_GGUFS = (f"{paths.GGUF}/cbt-student-q4_k_m.gguf", f"{paths.GGUF}/cbt-student-f16.gguf")
+DEFAULT_BASE = paths.BASE_MODEL
+DEFAULT_ADAPTER = paths.ADAPTER
 BACKENDS = ("auto", "llama", "transformers")
 TRANSFORMERS_HINT = ("pip install 'cbt-infer[transformers]' (torch, transformers, peft)")
 

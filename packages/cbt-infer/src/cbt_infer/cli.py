@@ -6,6 +6,7 @@
   cbt-infer --backend transformers "..."        # base + adapter on torch (cbt-infer[transformers])
   cbt-infer export --out models/gguf            # GGUF + LoRA GGUF + Ollama Modelfile
   cbt-infer crisis-probe --help                 # train the crisis screen's learned stage
+  cbt-infer serve                               # a private page and API on 127.0.0.1:8000
 
 With no situation on a terminal it asks for one, loading the models while you type.
 
@@ -24,9 +25,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
+
+from cbt_schema import logs
+
+log = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
                    "AU, IN, DE, FR; default $CBT_COUNTRY, else international)")
     p.add_argument("--crisis-resources", type=Path, help="JSON file with the crisis message "
                    "and resources (replaces the built-in lists)")
+    logs.add_verbosity(p)
     return p
 
 
@@ -96,8 +103,8 @@ def _load(args: argparse.Namespace, policy):
         args.base, args.adapter, gguf=args.gguf, lora_gguf=args.lora_gguf, backend=args.backend,
         system_prompt=args.system_prompt, crisis_resources=policy.resources, settings=settings,
         crisis_probe=policy.screen.probe or False)
-    print(f"cbt-infer: answering with {assessor.backend.description} "
-          f"({assessor.backend.name})", file=sys.stderr)
+    log.info("cbt-infer: answering with %s (%s)", assessor.backend.description,
+             assessor.backend.name)
     return assessor
 
 
@@ -156,7 +163,12 @@ def _main(argv: list[str]) -> int:
         from cbt_infer.export import main as export_main
 
         return export_main(argv[1:])
+    if argv[:1] == ["serve"]:
+        from cbt_infer.serve.cli import main as serve_main
+
+        return serve_main(argv[1:])
     args = _parser().parse_args(argv)  # --help exits here, before pydantic is imported
+    logs.configure(args)
     from cbt_schema.errors import UserError
 
     if args.stream and args.json:
@@ -199,11 +211,10 @@ def _main(argv: list[str]) -> int:
         result = assessor.assess(situation)
         _show(args, result)
     if result is not None and not result.crisis and not result.parsed:
-        print("cbt-infer: note: the answer could not be read as a structured assessment ("
-              + "; ".join(result.problems) + ")", file=sys.stderr)
+        log.warning("cbt-infer: note: the answer could not be read as a structured "
+                    "assessment (%s)", "; ".join(result.problems))
     if assessor.crisis_screen.probe is None:
-        print(f"cbt-infer: note: crisis screen: {assessor.crisis_screen.active}",
-              file=sys.stderr)
+        log.warning("cbt-infer: note: crisis screen: %s", assessor.crisis_screen.active)
     return 0
 
 

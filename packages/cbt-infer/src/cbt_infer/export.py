@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import subprocess
 import sys
 import tempfile
@@ -30,8 +31,11 @@ from cbt_infer.gguf_tools import (
     quantize,
     write_task,
 )
+from cbt_schema import logs, paths
 from cbt_schema.errors import UserError
 from cbt_schema.student import StudentTask
+
+log = logging.getLogger(__name__)
 
 SKIP_NOTE = "EXPORT_SKIPPED.txt"
 
@@ -67,21 +71,21 @@ def export(base: Path, adapter: Path | None, out: Path, quantization: str = "q4_
         folder = Path(base) if Path(base).is_dir() else Path(spec.base)
         staged_base = gguf_ready_tokenizer(folder, Path(tmp) / "base")
         merged = Path(tmp) / "merged"
-        print("merging the adapter into the base model", file=sys.stderr)
+        log.info("merging the adapter into the base model")
         _merge(staged_base, spec, merged)
         f16 = out / "cbt-student-f16.gguf"
-        print(f"converting to {f16}", file=sys.stderr)
+        log.info("converting to %s", f16)
         _convert(converters / "convert_hf_to_gguf.py",
                  [str(merged), "--outtype", "f16", "--outfile", str(f16)])
         write_task(f16, task)
         files["f16"] = f16.name
         quant = out / f"cbt-student-{quantization}.gguf"
-        print(f"quantizing to {quant}", file=sys.stderr)
+        log.info("quantizing to %s", quant)
         quantize(f16, quant, quantization)
         files[quantization] = quant.name
         if spec.adapter is not None:
             lora = out / "cbt-adapter-f16.gguf"
-            print(f"converting the adapter alone to {lora}", file=sys.stderr)
+            log.info("converting the adapter alone to %s", lora)
             _convert(converters / "convert_lora_to_gguf.py",
                      ["--base", str(staged_base), "--outtype", "f16", "--outfile", str(lora),
                       str(spec.adapter)])
@@ -121,23 +125,25 @@ def skip(out: Path, reason: str) -> None:
             "  set export.enabled: true in conf/profile/local.yaml, then\n"
             "  uv run python scripts/compose_params.py && uv run dvc repro export\n")
     (out / SKIP_NOTE).write_text(text, encoding="utf-8")
-    print(f"cbt-infer export: skipped ({reason}); wrote {out / SKIP_NOTE}", file=sys.stderr)
+    log.warning("cbt-infer export: skipped (%s); wrote %s", reason, out / SKIP_NOTE)
 
 
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="cbt-infer export", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--params", help="params file (its export section); optional")
-    p.add_argument("--base", type=Path, default=Path("models/base"))
+    p.add_argument("--base", type=Path, default=paths.BASE_MODEL)
     p.add_argument("--adapter", type=Path, help="peft adapter folder (default models/adapter "
                    "if present)")
-    p.add_argument("--out", type=Path, default=Path("models/gguf"))
+    p.add_argument("--out", type=Path, default=paths.GGUF)
     p.add_argument("--quantization", help="llama.cpp type, e.g. q4_k_m (default from params)")
     p.add_argument("--llama-cpp-dir", type=Path, help="folder holding convert_hf_to_gguf.py")
     p.add_argument("--system-prompt", type=Path, help="a system prompt file to write into the "
                    "GGUFs instead of the one the adapter was trained with (said when it "
                    "differs)")
+    logs.add_verbosity(p)
     args = p.parse_args(argv)
+    logs.configure(args)
     enabled, quantization = True, args.quantization
     if args.params:
         from cbt_schema.params import load_params
@@ -153,8 +159,8 @@ def main(argv: list[str]) -> int:
         skip(args.out, f"the optional extra cbt-infer[export] is not installed ({missing})")
         return 0
     adapter = args.adapter
-    if adapter is None and Path("models/adapter").is_dir():
-        adapter = Path("models/adapter")
+    if adapter is None and Path(paths.ADAPTER).is_dir():
+        adapter = Path(paths.ADAPTER)
     manifest = export(args.base, adapter, args.out, quantization, args.llama_cpp_dir,
                       args.system_prompt)
     print(json.dumps(manifest, indent=2))

@@ -7,6 +7,7 @@ import contextlib
 import glob
 import importlib.util
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -18,6 +19,8 @@ from pathlib import Path
 from cbt_schema.atomic import atomic_dir
 from cbt_schema.errors import UserError
 from cbt_schema.student import StudentTask
+
+log = logging.getLogger(__name__)
 
 CONVERTERS = ("convert_hf_to_gguf.py", "convert_lora_to_gguf.py")
 NEEDED = ("convert_hf_to_gguf.py", "convert_lora_to_gguf.py", "conversion/", "gguf-py/")
@@ -66,8 +69,7 @@ def _fetch_converters(ver: str, target: Path) -> Path:
     pip = ([sys.executable, "-m", "pip"] if importlib.util.find_spec("pip")
            else [shutil.which("uv") or "uv", "run", "--no-project", "--with", "pip", "python",
                  "-m", "pip"])
-    print(f"fetching llama.cpp's converters from the {spec} source distribution",
-          file=sys.stderr)
+    log.info("fetching llama.cpp's converters from the %s source distribution", spec)
     cmd = [*pip, "download", "--no-deps", "--no-binary", ":all:", spec, "-d", str(download)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     archives = sorted(download.glob("llama_cpp_python-*.tar.gz"))

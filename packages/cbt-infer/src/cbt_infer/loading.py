@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from cbt_schema.errors import UserError
+
+log = logging.getLogger(__name__)
 
 ADAPTER_CONFIG = "adapter_config.json"
 
@@ -115,8 +117,8 @@ def check_adapter_fits(model, spec: ModelSpec) -> None:
                                 f"{module_name} is {want[0]}->{want[1]} but the adapter's {key} "
                                 f"has shape {list(shape)}{hint}")
     if not _same_base(recorded, spec.base):
-        print(f"cbt-infer: warning: adapter {spec.adapter} was trained on {recorded!r}, loading "
-              f"it on {spec.base!r} (shapes fit)", file=sys.stderr)
+        log.warning("cbt-infer: warning: adapter %s was trained on %r, loading it on %r "
+                    "(shapes fit)", spec.adapter, recorded, spec.base)
 
 
 def load_transformers(spec: ModelSpec, dtype: str | None = None, device: str = "auto",

@@ -24,8 +24,10 @@ import random
 from pathlib import Path
 from typing import Any
 
+from cbt_schema import logs, paths
+
 FOLDS = 5
-# The targets on the held-out sets (reported, never used to choose thresholds).
+# Targets on the held-out sets (reported, never used to choose thresholds).
 TARGETS = {"recall_resources_shown_at_least": 0.95, "ordinary_resources_only_at_most": 0.05,
            "ordinary_resources_shown_at_most": 0.20}
 
@@ -218,7 +220,7 @@ def meets_targets(row: dict[str, Any]) -> bool:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="cbt-infer crisis-probe", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--base", default="models/local",
+    parser.add_argument("--base", default=paths.LOCAL_MODEL,
                         help="the pinned local model (the local_model stage), whose GGUF the "
                         "encoder is cut from; the encoder is written beside --out")
     parser.add_argument("--train", type=Path, help="folder of crisis*.txt and ordinary*.txt")
@@ -232,9 +234,11 @@ def main(argv: list[str]) -> int:
                         help="cross-validated share of ordinary texts that the likely-risk "
                         "threshold may send to resources only (default 0.05)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="models/crisis_probe.json")
-    parser.add_argument("--metrics", default="metrics/crisis_screen.json")
+    parser.add_argument("--out", default=paths.CRISIS_PROBE)
+    parser.add_argument("--metrics", default=paths.CRISIS_METRICS)
+    logs.add_verbosity(parser)
     args = parser.parse_args(argv)
+    logs.configure(args)
     from cbt_schema.errors import UserError
     from cbt_schema.jsonl import write_json
 

@@ -5,11 +5,13 @@ module only finds it in what inference loads and settles an explicit prompt agai
 
 from __future__ import annotations
 
-import sys
+import logging
 from pathlib import Path
 
 from cbt_schema.errors import UserError
 from cbt_schema.student import StudentTask, choose_task
+
+log = logging.getLogger(__name__)
 
 _MARK = "\x00cbt-probe\x00"
 
@@ -29,7 +31,7 @@ def task_for(explicit: str | Path | None, carried: StudentTask | None) -> Studen
     the task's `source` says it in every result)."""
     task, note = choose_task(explicit_prompt(explicit), carried)
     if note:
-        print(f"cbt-infer: note: {note}", file=sys.stderr)
+        log.warning("cbt-infer: note: %s", note)
     return task
 
 

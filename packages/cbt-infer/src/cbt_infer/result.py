@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from cbt_schema import Assessment, parse_assessment
+from cbt_schema import Assessment, Finding
 from cbt_schema.quotes import fidelity, quotes_found
+from cbt_schema.student import StudentTask
 
 FinishReason = Literal["stop", "length", "loop", "crisis"]
 
@@ -30,9 +31,12 @@ class AssessResult:
     `tier` is the crisis screen's verdict (cbt_infer.safety): `likely` results (`crisis`) carry
     the crisis message and no model output (so no `backend`); `possible` ones carry the resources in
     `crisis_resources`, shown before the analysis. Otherwise `raw` is the model's text exactly
-    as generated; `assessment` is it parsed by cbt-schema, or None when it could not be read
-    (then `problems` says why and `raw` is still there: nothing is dropped). An answer that
-    repeated itself was stopped early (`finish_reason` "loop") and never counts as parsed.
+    as generated; `assessment` is it read by the student task's parser (StudentTask.parse), or
+    None when it could not be read (then `problems` says why and `raw` is still there: nothing
+    is dropped). `findings` is every finding that parser read, also from an answer it could
+    not read whole (one cut off before its closing): what evaluation scores; it is not part of
+    `to_dict`, whose findings are the assessment's. An answer that repeated itself was stopped
+    early (`finish_reason` "loop") and never counts as parsed.
     `quote_found` says, for each finding of `assessment`, whether its quoted thought is in the
     person's own words (cbt_schema.quotes); `quote_fidelity` is the share that is.
     `prompt_source` says where the system prompt came from: the model (its student_task.json
@@ -59,6 +63,7 @@ class AssessResult:
     screen: str = ""
     prompt_source: str = ""
     quote_found: list[bool] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
     @property
     def parsed(self) -> bool:
@@ -78,6 +83,7 @@ class AssessResult:
 
     def to_dict(self) -> dict:
         data = asdict(self)
+        del data["findings"]
         data["assessment"] = (self.assessment.model_dump(mode="json")
                               if self.assessment else None)
         data["signals"] = list(self.signals)
@@ -88,7 +94,7 @@ class AssessResult:
 
 def from_generation(situation: str, gen: Generation, notice: str, backend: str,
                     max_new_tokens: int) -> AssessResult:
-    parsed = parse_assessment(gen.text)
+    parsed = StudentTask.parse(gen.text)
     problems = list(parsed.problems)
     if gen.finish_reason == "length":
         problems.insert(0, f"the answer hit max_new_tokens ({max_new_tokens}) before the "
@@ -100,6 +106,7 @@ def from_generation(situation: str, gen: Generation, notice: str, backend: str,
     found = quotes_found((f.thought for f in findings), situation)
     return AssessResult(situation=situation, message=gen.text, notice=notice, raw=gen.text,
                         assessment=parsed.assessment, problems=problems, quote_found=found,
+                        findings=parsed.findings,
                         finish_reason=gen.finish_reason, tokens=gen.tokens,
                         prompt_tokens=gen.prompt_tokens, seconds=gen.seconds,
                         first_token_s=gen.first_token_s, backend=backend)

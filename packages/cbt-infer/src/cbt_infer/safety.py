@@ -59,6 +59,7 @@ from cbt_infer.crisis_patterns import (
     WHEN,
 )
 from cbt_infer.crisis_resources import CrisisResources, Resource
+from cbt_schema import paths
 from cbt_schema.errors import UserError
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ NOTICE = ("Note: this is an automated self-help reflection, not a substitute for
 POSSIBLE_LINE = ("If any of that applies to you, please reach out to one of the lines above or "
                  "to someone you trust. Here is the reflection you asked for:")
 PROBE_ENV = "CBT_CRISIS_PROBE"
-DEFAULT_PROBE = Path("models/crisis_probe.json")
+DEFAULT_PROBE = Path(paths.CRISIS_PROBE)
 
 Tier = Literal["likely", "possible", "none"]
 _IDIOM_RE = re.compile("|".join(IDIOMS))

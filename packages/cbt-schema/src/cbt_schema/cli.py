@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from cbt_schema import logs, paths
 from cbt_schema.errors import run_cli
 
 
@@ -12,10 +13,12 @@ def _main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="cbt-schema", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check-params", help="validate params.yaml and exit 0 or 2")
-    check.add_argument("path", nargs="?", default="params.yaml")
+    check.add_argument("path", nargs="?", default=paths.PARAMS)
     show = sub.add_parser("json-schema", help="print the JSON schema of a record type")
     show.add_argument("name", choices=["event", "assessment", "params"])
+    logs.add_verbosity(parser, check, show)
     args = parser.parse_args(argv)
+    logs.configure(args)
     if args.command == "check-params":
         from cbt_schema.params import load_params
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 # transformers 5.24 renamed the property `is_gradient_checkpointing` to
 # `is_activation_checkpointing`; peft 0.21 (PeftModel, get_peft_model) and trl 1.16 still read
-# the old name, so every adapter load printed a FutureWarning. The unsloth environment's
+# the old name, so every adapter load would print a FutureWarning. The unsloth environment's
 # transformers 5.17 has only the old name, so the libraries, not cbt, must move.
 RENAMED_CHECKPOINTING = "`is_gradient_checkpointing` is deprecated"
 

@@ -8,17 +8,20 @@ from __future__ import annotations
 import argparse
 import json
 
+from cbt_schema import logs, paths
 from cbt_schema.errors import run_cli
 
 
 def _main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="cbt-seeds", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--params", default="params.yaml", help="params file")
-    parser.add_argument("--out", default="data/seeds.jsonl", help="seeds JSONL to write")
+    parser.add_argument("--params", default=paths.PARAMS, help="params file")
+    parser.add_argument("--out", default=paths.SEEDS, help="seeds JSONL to write")
     parser.add_argument("--stats", help="also write the stats summary as JSON here")
     parser.add_argument("-n", type=int, help="override seeds.n")
+    logs.add_verbosity(parser)
     args = parser.parse_args(argv)
+    logs.configure(args)
 
     from cbt_schema.jsonl import write_json, write_jsonl
     from cbt_schema.params import load_params

@@ -15,16 +15,18 @@ and every later stage finds the student through this folder.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
-import sys
 from pathlib import Path
 
 from cbt_schema.atomic import atomic_dir
 from cbt_schema.errors import UserError
 from cbt_schema.params import BaseModelParams
+from cbt_train.chat_template import TRAINING_TEMPLATE
+
+log = logging.getLogger(__name__)
 
 MANIFEST = "base_model.json"
-TRAINING_TEMPLATE = "chat_template.train.jinja"
 HUB_FILES = ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
              "special_tokens_map.json", "tokenizer.model", "chat_template.jinja"]
 
@@ -94,16 +96,21 @@ def cached_base_model(params: BaseModelParams | None = None) -> Path:
     """A built base model folder shared through the cache (for tests and tools).
 
     Built once per GGUF sha256 under <cache>/base/<sha>/ and reused after that; callers must
-    treat it as read-only.
+    treat it as read-only. A file lock lets processes that ask at once (parallel test workers)
+    wait for one build instead of replacing it under each other.
     """
+    from filelock import FileLock
+
     from cbt_train.wheel import cache_dir
 
     params = params or BaseModelParams()
     if params.source != "smollm2-wheel":
         raise UserError("cached_base_model needs base_model.source: smollm2-wheel")
     out = cache_dir() / "base" / str(params.gguf_sha256)[:16]
-    if not (out / MANIFEST).is_file():
-        prepare_base_model(params, out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(out.with_suffix(".lock"))):
+        if not (out / MANIFEST).is_file():
+            prepare_base_model(params, out)
     return out
 
 
@@ -113,7 +120,7 @@ def convert_gguf(gguf: Path, out_dir: Path) -> None:
 
     from cbt_train.chat_template import check_training_template, training_template_for
 
-    print(f"converting {gguf.name} to safetensors", file=sys.stderr)
+    log.info("converting %s to safetensors", gguf.name)
     try:
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)

@@ -4,11 +4,13 @@ processes; prepared by one process (the launcher) and read by the others."""
 from __future__ import annotations
 
 import json
+import logging
 import shutil
-import sys
 from pathlib import Path
 
 from cbt_schema.errors import UserError
+
+log = logging.getLogger(__name__)
 
 
 def prepare_checkpoints(checkpoints: Path, print_key: str, resume: bool, world: int,
@@ -32,7 +34,7 @@ def prepare_checkpoints(checkpoints: Path, print_key: str, resume: bool, world: 
         return found[-1]
     if found:
         why = "--no-resume" if not resume else "params, data or base model changed"
-        print(f"train: not resuming from {checkpoints} ({why}); starting over", file=sys.stderr)
+        log.warning("train: not resuming from %s (%s); starting over", checkpoints, why)
     shutil.rmtree(checkpoints, ignore_errors=True)
     checkpoints.mkdir(parents=True)
     stamp.write_text(print_key)

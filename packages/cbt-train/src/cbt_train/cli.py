@@ -14,6 +14,7 @@ import json
 import os
 from pathlib import Path
 
+from cbt_schema import logs, paths
 from cbt_schema.errors import run_cli
 
 
@@ -22,19 +23,19 @@ def _parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     base = sub.add_parser("base-model", help="build models/base from params' base_model")
-    base.add_argument("--params", default="params.yaml")
+    base.add_argument("--params", default=paths.PARAMS)
     base.add_argument("--section", default="base_model", choices=["base_model", "local_model"],
                       help="which params section describes the model")
-    base.add_argument("--out", default="models/base")
+    base.add_argument("--out", default=paths.BASE_MODEL)
 
     train = sub.add_parser("train", help="fine-tune a LoRA adapter on the train split")
-    train.add_argument("--params", default="params.yaml")
-    train.add_argument("--train", default="data/splits/train.jsonl")
-    train.add_argument("--test", default="data/splits/test.jsonl")
-    train.add_argument("--out", default="models/adapter")
-    train.add_argument("--metrics", default="metrics/train.json")
-    train.add_argument("--live", default="dvclive/train", help="dvclive folder (loss plots)")
-    train.add_argument("--checkpoints", default=".cache/train-checkpoints",
+    train.add_argument("--params", default=paths.PARAMS)
+    train.add_argument("--train", default=paths.TRAIN_SPLIT)
+    train.add_argument("--test", default=paths.TEST_SPLIT)
+    train.add_argument("--out", default=paths.ADAPTER)
+    train.add_argument("--metrics", default=paths.TRAIN_METRICS)
+    train.add_argument("--live", default=paths.TRAIN_LIVE, help="dvclive folder (loss plots)")
+    train.add_argument("--checkpoints", default=paths.TRAIN_CHECKPOINTS,
                        help="checkpoint folder; a rerun resumes from the last one")
     train.add_argument("--no-resume", action="store_true", help="ignore existing checkpoints")
     train.add_argument("--max-steps", type=int, help="override train.max_steps")
@@ -42,14 +43,16 @@ def _parser() -> argparse.ArgumentParser:
                        help="resume checkpoints written by another number of processes")
 
     merge = sub.add_parser("merge", help="merge an adapter into its base model")
-    merge.add_argument("--adapter", default="models/adapter")
+    merge.add_argument("--adapter", default=paths.ADAPTER)
     merge.add_argument("--base", help="base model (default: the one the adapter names)")
-    merge.add_argument("--out", default="models/merged")
+    merge.add_argument("--out", default=paths.MERGED)
+    logs.add_verbosity(parser, base, train, merge)
     return parser
 
 
 def _main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    logs.configure(args)
     from cbt_schema.params import load_params
 
     if args.command == "base-model":
@@ -69,7 +72,7 @@ def _main(argv: list[str]) -> int:
         section = params.train
         if args.max_steps is not None:
             section = section.model_copy(update={"max_steps": args.max_steps})
-        paths = TrainPaths(train=Path(args.train), test=Path(args.test), out=Path(args.out),
+        files = TrainPaths(train=Path(args.train), test=Path(args.test), out=Path(args.out),
                            metrics=Path(args.metrics), live=Path(args.live),
                            checkpoints=Path(args.checkpoints))
         resume, allow = not args.no_resume, args.allow_world_size_change
@@ -77,9 +80,9 @@ def _main(argv: list[str]) -> int:
             from cbt_train.distributed import relaunch
             from cbt_train.train import prepare_launch
 
-            prepare_launch(section, params.base.seed, paths, resume, allow)
+            prepare_launch(section, params.base.seed, files, resume, allow)
             return relaunch(section, argv) or 0
-        metrics = run_training(section, params.base.seed, paths, resume=resume,
+        metrics = run_training(section, params.base.seed, files, resume=resume,
                                allow_world_change=allow)
         if is_main():
             print(json.dumps(metrics))

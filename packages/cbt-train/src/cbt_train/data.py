@@ -9,6 +9,7 @@ from pathlib import Path
 from cbt_schema.errors import UserError
 from cbt_schema.jsonl import read_jsonl
 from cbt_schema.records import ChatExample
+from cbt_train.chat_template import encode
 
 
 @dataclass
@@ -39,26 +40,24 @@ def load_split(path: Path, name: str) -> Split:
 
 
 def measure(split: Split, tokenizer, template: str, max_length: int) -> None:
-    """Tokenize like trl does (keep the start, cut at max_length) and count trained tokens.
+    """Tokenize like trl does (keep the start, cut at max_length) and count trained tokens
+    (cbt_train.chat_template.encode finds them).
 
     Every example must keep at least one assistant token after truncation, otherwise its loss
     is silently zero (or the whole batch's loss is NaN): that is an error here, before training.
     """
     total = trained = 0
-    for lineno, ex in enumerate(split.examples, 1):
-        out = tokenizer.apply_chat_template([m.model_dump() for m in ex.messages],
-                                            chat_template=template, tokenize=True,
-                                            return_dict=True, return_assistant_tokens_mask=True)
-        ids, mask = out["input_ids"][:max_length], out["assistant_masks"][:max_length]
-        if not any(mask):
-            full = len(out["input_ids"])
-            why = (f"the prompt alone is {full - sum(out['assistant_masks'])} tokens, more "
-                   f"than train.max_length={max_length}" if any(out["assistant_masks"]) else
+    whole = encode(split.conversations(), tokenizer, template, max_length=None)
+    for lineno, (ex, full) in enumerate(zip(split.examples, whole, strict=True), 1):
+        kept = full.cut(max_length)
+        if not any(kept.assistant):
+            why = (f"the prompt alone is {len(full.ids) - sum(full.assistant)} tokens, more "
+                   f"than train.max_length={max_length}" if any(full.assistant) else
                    "the chat template marks no assistant tokens")
             raise UserError(f"{split.path}:{lineno}: example {ex.id} has no assistant tokens "
                             f"to train on ({why}); its loss would be zero")
-        total += len(ids)
-        trained += sum(mask)
+        total += len(kept.ids)
+        trained += sum(kept.assistant)
     split.tokens, split.trained_tokens = total, trained
 
 

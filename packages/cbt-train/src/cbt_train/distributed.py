@@ -9,12 +9,15 @@ GPUs) and writes checkpoints from rank 0; the train stage writes its outputs fro
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
 
 from cbt_schema.errors import UserError
 from cbt_schema.params import TrainParams
+
+log = logging.getLogger(__name__)
 
 LAUNCHED = "CBT_TRAIN_LAUNCHED"  # set in the processes this module starts
 
@@ -47,8 +50,8 @@ def relaunch(params: TrainParams, argv: list[str]) -> int | None:
     if params.distributed == "none" or "LOCAL_RANK" in os.environ:
         return None
     cmd = launch_command(params, argv)
-    print(f"train: {params.distributed} over {params.processes} processes: "
-          f"{' '.join(cmd[1:])}", file=sys.stderr)
+    log.info("train: %s over %s processes: %s", params.distributed, params.processes,
+             " ".join(cmd[1:]))
     env = {**os.environ, LAUNCHED: "1", "OMP_NUM_THREADS": os.environ.get(
         "OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // params.processes)))}
     import signal

@@ -16,45 +16,36 @@ its target tokens; a split's is the mean of its batch losses (batches of train.e
 in file order), weighted by their examples, which is how Trainer.evaluate reports eval_loss.
 With the hf backend `losses[loss_on]` is therefore the trainer's own eval loss (to rounding);
 unsloth tokenizes the rendered text and masks by turn markers, so it may differ slightly there.
+
+This module is the one place that computes a token's loss (`example_losses`), over the
+assistant tokens cbt_train.chat_template.encode finds: the train stage's loss metrics
+(`both_losses`) and the evaluate stage's test loss (cbt_eval.predict.test_losses, through
+`pooled_losses`) both come from it. The evaluate stage reports its own figure over them: the
+mean over every target token of the split, one unpadded example at a time, uncut, with the
+assistant tokens of each example's last reply running on to the end of the conversation
+(`Encoded.reply_to_end`: what the template writes after the reply's end-of-turn token counts
+too, as SmolLM2's newline does).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from cbt_train.chat_template import Encoded
 
 KINDS = ("assistant", "all")
+Sums = dict[str, tuple[float, int]]  # kind -> (summed cross-entropy of its targets, count)
 
 
-@dataclass
-class Encoded:
-    """One example's token ids and its assistant-token mask (1 = an assistant token)."""
-
-    ids: list[int]
-    assistant: list[int]
-
-
-def encode(conversations: list[dict], tokenizer, template: str, max_length: int) -> list[Encoded]:
-    """Tokenize like trl does for conversational data and cut at max_length (keep the start)."""
-    out = []
-    for row in conversations:
-        enc = tokenizer.apply_chat_template(row["messages"], chat_template=template,
-                                            tokenize=True, return_dict=True,
-                                            return_assistant_tokens_mask=True)
-        out.append(Encoded(list(enc["input_ids"][:max_length]),
-                           list(enc["assistant_masks"][:max_length])))
-    return out
-
-
-def split_losses(model, examples: list[Encoded], batch_size: int,
-                 pad_id: int = 0) -> dict[str, float]:
-    """{"assistant": loss, "all": loss} of `model` on one split (see the module docstring)."""
+def example_losses(model, examples: list[Encoded], batch_size: int,
+                   pad_id: int = 0) -> list[Sums]:
+    """Each example's summed cross-entropy and number of targets, per kind, from `model` in
+    eval mode on padded batches of `batch_size` (the model's mode is restored)."""
     import torch
     import torch.nn.functional as F
 
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
-    weighted = dict.fromkeys(KINDS, 0.0)
+    out: list[Sums] = []
     try:
         for start in range(0, len(examples), batch_size):
             batch = examples[start:start + batch_size]
@@ -67,7 +58,6 @@ def split_losses(model, examples: list[Encoded], batch_size: int,
             with torch.no_grad():
                 logits = model(input_ids=ids.to(device), attention_mask=attention.to(device),
                                use_cache=False).logits
-            total, count = dict.fromkeys(KINDS, 0.0), dict.fromkeys(KINDS, 0)
             for row, ex in enumerate(batch):
                 n = len(ex.ids)
                 nll = F.cross_entropy(logits[row, :n - 1].float(), ids[row, 1:n].to(device),
@@ -75,15 +65,45 @@ def split_losses(model, examples: list[Encoded], batch_size: int,
                 masks = {"assistant": torch.tensor(ex.assistant[1:n], dtype=torch.bool,
                                                    device=device),
                          "all": torch.ones(n - 1, dtype=torch.bool, device=device)}
-                for kind, mask in masks.items():
-                    total[kind] += float(nll[mask].sum())
-                    count[kind] += int(mask.sum())
+                out.append({kind: (float(nll[mask].sum()), int(mask.sum()))
+                            for kind, mask in masks.items()})
             del logits
-            for kind in KINDS:  # a batch without targets counts as 0, as trl's clamp does
-                weighted[kind] += len(batch) * total[kind] / max(count[kind], 1)
     finally:
         model.train(was_training)
+    return out
+
+
+def _pooled(sums: list[Sums], kind: str) -> tuple[float, int]:
+    """The summed cross-entropy and count of `kind` over `sums`, added in order."""
+    total, count = 0.0, 0
+    for example in sums:
+        total += example[kind][0]
+        count += example[kind][1]
+    return total, count
+
+
+def split_losses(model, examples: list[Encoded], batch_size: int,
+                 pad_id: int = 0) -> dict[str, float]:
+    """{"assistant": loss, "all": loss} of `model` on one split (see the module docstring)."""
+    sums = example_losses(model, examples, batch_size, pad_id)
+    weighted = dict.fromkeys(KINDS, 0.0)
+    for start in range(0, len(sums), batch_size):
+        batch = sums[start:start + batch_size]
+        for kind in KINDS:  # a batch without targets counts as 0, as trl's clamp does
+            total, count = _pooled(batch, kind)
+            weighted[kind] += len(batch) * total / max(count, 1)
     return {kind: weighted[kind] / len(examples) for kind in KINDS}
+
+
+def pooled_losses(model, examples: list[Encoded]) -> dict[str, float | None]:
+    """{"assistant": loss, "all": loss}: the mean over every target of the split, one
+    unpadded example at a time; None for a kind with no targets."""
+    sums = example_losses(model, examples, batch_size=1)
+    out: dict[str, float | None] = {}
+    for kind in KINDS:
+        total, count = _pooled(sums, kind)
+        out[kind] = total / count if count else None
+    return out
 
 
 def both_losses(trainer, encoded: dict[str, list[Encoded]]) -> dict[str, dict[str, float]]:

@@ -7,8 +7,8 @@ GGUF) both call merge_adapter.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +17,8 @@ from typing import Any
 from cbt_schema.atomic import atomic_dir
 from cbt_schema.errors import UserError
 from cbt_schema.student import TASK_FILE
+
+log = logging.getLogger(__name__)
 
 
 def merge_adapter(adapter: Path | None, out: Path, base: str | None = None, *,
@@ -67,5 +69,5 @@ def merge_adapter(adapter: Path | None, out: Path, base: str | None = None, *,
             shutil.copy2(Path(source) / "tokenizer.json", tmp / "tokenizer.json")
         if adapter is not None and (adapter / TASK_FILE).is_file():  # the task travels on
             shutil.copy2(adapter / TASK_FILE, tmp / TASK_FILE)
-    print(f"merged in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+    log.info("merged in %.1f s", time.perf_counter() - t0)
     return Path(out)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import resource
 import shutil
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,13 +21,17 @@ from pathlib import Path
 from cbt_schema.errors import UserError
 from cbt_schema.jsonl import write_json
 from cbt_schema.params import TrainParams
+from cbt_schema.paths import TRAIN_CHECKPOINTS
 from cbt_schema.timings import write_timings
+from cbt_train.chat_template import encode, training_template
 from cbt_train.checkpoints import (
     checkpoint_tokens,
     find_checkpoint,
     prepare_checkpoints,
     trim_live,
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -37,30 +41,7 @@ class TrainPaths:
     out: Path
     metrics: Path
     live: Path
-    checkpoints: Path = field(default_factory=lambda: Path(".cache/train-checkpoints"))
-
-
-def training_template(tokenizer, base: str) -> str:
-    """The chat template with {% generation %} markers for assistant-only loss."""
-    from cbt_train.base_model import TRAINING_TEMPLATE
-    from cbt_train.chat_template import KNOWN, has_generation_markers
-
-    stored = Path(base) / TRAINING_TEMPLATE
-    if stored.is_file():
-        return stored.read_text(encoding="utf-8")
-    original = tokenizer.chat_template
-    if has_generation_markers(original):
-        return original
-    if original in KNOWN:
-        return KNOWN[original]
-    from trl.chat_template_utils import get_training_chat_template
-
-    try:
-        marked = get_training_chat_template(tokenizer)
-    except ValueError as exc:
-        raise UserError(f"train.base_model: {base}'s chat template has no known training "
-                        f"variant for assistant-only loss ({exc})") from None
-    return marked or original
+    checkpoints: Path = field(default_factory=lambda: Path(TRAIN_CHECKPOINTS))
 
 
 def fingerprint(params: TrainParams, seed: int, backend: str, data: list[str],
@@ -190,7 +171,7 @@ def run_training(params: TrainParams, seed: int, paths: TrainPaths, resume: bool
         if checkpoint:
             trim_live(paths.live, int(checkpoint.name.split("-")[1]))
     if checkpoint and is_main():
-        print(f"train: resuming from {checkpoint}", file=sys.stderr)
+        log.info("train: resuming from %s", checkpoint)
     main = is_main()
     live = DvcLiveLogger(paths.live, resume=checkpoint is not None) if main else None
     history = LossHistory()
@@ -206,8 +187,6 @@ def run_training(params: TrainParams, seed: int, paths: TrainPaths, resume: bool
     if params.distributed == "fsdp" and not trainer.is_fsdp_enabled:
         raise UserError("train.distributed: fsdp was asked for but the trainer did not enable "
                         "it; use distributed: ddp")
-
-    from cbt_train.losses import encode
 
     encoded = {name: encode(split.conversations(), tokenizer, template, params.max_length)
                for name, split in (("train", train), ("test", test))}

@@ -45,7 +45,8 @@ class ServedModel:
 SERVED = {
     # HAIKU_55: adaptive thinking on by default; disabled only at effort low/medium/high;
     # manual extended thinking is a breaking change (refused); 128K output; tokenizer ~30%
-    # more tokens than Haiku 4.5. Cache minimum 512 (issue #12; third-party tables).
+    # more tokens than Haiku 4.5. Cache minimum 512 (from third-party tables: the model's page
+    # gives none).
     "claude-haiku-5-5": ServedModel("adaptive", True, False, 512, 2.7),
     # Sonnet 5.5's what's-new page: thinking cannot be disabled; forced tool use is refused.
     "claude-sonnet-5-5": ServedModel("adaptive", False, False, 512, 2.7),

@@ -57,7 +57,8 @@ def start(gguf: Path, args: argparse.Namespace) -> tuple[subprocess.Popen, str, 
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     probe = ROOT / "models/crisis_probe.json"
-    screen = ["--crisis-probe", str(probe)] if probe.is_file() else ["--no-crisis-probe"]
+    screen = ["--crisis-probe", str(probe.relative_to(ROOT))] if probe.is_file() else [
+        "--no-crisis-probe"]
     cmd = [str(Path(sys.executable).parent / "cbt-infer"), "serve", "--gguf", str(gguf),
            "--port", str(port), "--max-new-tokens", str(args.max_new_tokens),
            "--queue", str(args.clients), "-q", *screen]

@@ -33,7 +33,17 @@ def pytest_configure(config: pytest.Config) -> None:
             os.environ.setdefault(name, "1")
 
 
+# session fixtures that take minutes to build: a test that asks for one is slow, whatever else
+# it does (so `-m "not slow"`, the quick tier, never waits for them)
+SLOW_FIXTURES = ("trained_probe",)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(name in getattr(item, "fixturenames", ()) for name in SLOW_FIXTURES):
+            item.add_marker(pytest.mark.slow)
+
     def first(item: pytest.Item) -> tuple[bool, bool]:
         return item.get_closest_marker("slow") is None, "/packages/" in str(item.path)
 

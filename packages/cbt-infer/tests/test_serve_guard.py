@@ -28,7 +28,7 @@ def held_loader(release: threading.Event, error: str = "no GGUF student here (a 
 
 
 def test_healthz_says_loading_then_the_error_and_likely_risk_is_answered_meanwhile(
-        serve_on) -> None:
+        serve_on, caplog: pytest.LogCaptureFixture) -> None:
     release = threading.Event()
     server = serve_on(held_loader(release))
     health = httpx.get(f"{server.url}/healthz")
@@ -51,6 +51,8 @@ def test_healthz_says_loading_then_the_error_and_likely_risk_is_answered_meanwhi
             break
         threading.Event().wait(0.05)
     assert health["status"] == "error" and "no GGUF student here" in health["error"]
+    # and the terminal says so too, not only /healthz
+    assert "the models failed to load: no GGUF student here" in caplog.text
 
 
 @pytest.mark.parametrize(("send", "status", "reason"), [
@@ -121,6 +123,7 @@ def test_beyond_loopback_every_request_needs_the_token(serve_on) -> None:
     (["--host", "0.0.0.0", "--allow-remote"], "a token is required"),
     (["--crisis-probe", "p.json", "--no-crisis-probe"], "do not mix"),
     (["--queue", "-1"], "--queue"),
+    (["--port", "99999"], "a port is 0 to 65535"),
     (["--gguf", "missing.gguf", "--no-crisis-probe", "--port", "1"], "missing.gguf"),
 ])
 def test_the_command_refuses_unsafe_or_wrong_options_before_it_listens(

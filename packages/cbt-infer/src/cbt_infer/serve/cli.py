@@ -92,6 +92,8 @@ def check(args: argparse.Namespace):
             raise UserError(f"--{name.replace('_', '-')}: must be positive")
     if args.queue < 0:
         raise UserError("--queue: must be 0 or more")
+    if args.port > 65535:
+        raise UserError(f"--port {args.port}: a port is 0 to 65535")
     return ServeConfig(host=args.host, port=args.port, token=token, max_body=args.max_body,
                        max_chars=args.max_chars, queue=args.queue,
                        max_new_tokens=args.max_new_tokens, log_content=args.log_content)

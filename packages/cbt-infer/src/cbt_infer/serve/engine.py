@@ -82,7 +82,8 @@ class Engine:
     def _run_load(self) -> None:
         try:
             assessor = self._load()
-        except UserError as exc:
+        except UserError as exc:  # said on the terminal too: /healthz is not all one watches
+            log.error("cbt-infer serve: the models failed to load: %s", exc)
             self.error, self.state = str(exc), "error"
         except Exception as exc:  # shown on /healthz; the traceback goes to the log
             log.exception("cbt-infer serve: loading failed")
